@@ -1,0 +1,96 @@
+#pragma once
+// The typed, validated configuration. Built only by config::parse(); every
+// field here has passed validation (regexes compile, clusters exist, ...).
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/secret.h"
+
+namespace kmirror::config {
+
+using Duration = std::chrono::milliseconds;
+
+/// One librdkafka property of a cluster. Values of keys that look like
+/// credentials (sasl.password, ssl.key.password, ...) are secrets.
+struct ClusterProperty {
+    std::string key;
+    Secret value;
+    bool secret = false;
+    int line = 0;  ///< 1-based line in the YAML file, for librdkafka errstr reports
+    int column = 0;
+};
+
+struct Cluster {
+    std::string alias;
+    std::string bootstrap;
+    std::vector<ClusterProperty> properties;  ///< passed verbatim to rd_kafka_conf_set
+};
+
+enum class RenamePolicy { prefix, identity, template_ };
+
+struct Rename {
+    RenamePolicy policy = RenamePolicy::prefix;
+    std::string separator = ".";
+    std::string format;  ///< template policy only: "{source}.{topic}", "dr-{topic}"
+};
+
+enum class OnDataLoss { stop, continue_ };
+
+struct Flow {
+    std::string name;
+    std::string source;  ///< cluster alias
+    std::string target;  ///< cluster alias
+    std::vector<std::string> include{".*"};  ///< full-match regexes (ECMAScript)
+    std::vector<std::string> exclude;
+    Rename rename;
+    int workers = 1;
+    bool sync_topic_configs = true;
+    Duration refresh_interval{5000};
+    Duration config_sync_interval{60000};
+    Duration commit_interval{1000};
+    /// -1: min(3, number of target brokers)
+    int replication_factor = -1;
+    /// Topic configs never copied to the target.
+    std::vector<std::string> config_exclude;
+    OnDataLoss on_data_loss = OnDataLoss::stop;
+};
+
+struct State {
+    std::string path = "/var/lib/kmirror/state.db";
+};
+
+struct Http {
+    std::string listen = "127.0.0.1:9464";
+};
+
+enum class LogFormat { text, json };
+
+struct Log {
+    std::string level = "info";
+    LogFormat format = LogFormat::text;
+};
+
+struct Shutdown {
+    Duration timeout{30000};
+};
+
+struct Config {
+    std::map<std::string, Cluster> clusters;  ///< by alias
+    std::vector<Flow> flows;
+    State state;
+    Http http;
+    Log log;
+    Shutdown shutdown;
+    /// How long start-up waits for a cluster to answer before failing.
+    Duration connect_timeout{15000};
+};
+
+/// The default topic-config exclude list (MM2's, plus a few target-local keys).
+std::vector<std::string> default_config_exclude();
+
+}  // namespace kmirror::config

@@ -1,0 +1,485 @@
+#include "config/schema.h"
+
+#include "config/checks.h"
+#include "config/member_field.h"
+#include "config/properties.h"
+#include "config/reader.h"
+
+#include <array>
+#include <string>
+
+namespace kmirror::config {
+namespace {
+
+// ---- enumerations: names in the order of the enum's declaration ----------------------------
+
+constexpr std::array<std::string_view, 3> rename_policy_names{"prefix", "identity", "template"};
+constexpr std::array<std::string_view, 2> on_data_loss_names{"stop", "continue"};
+constexpr std::array<std::string_view, 2> log_format_names{"text", "json"};
+// spdlog's level names, with "warn" as its from_str() accepts it.
+constexpr std::array<std::string_view, 7> log_level_names{"trace", "debug",    "info", "warn",
+                                                          "error", "critical", "off"};
+
+// ---- the tables, innermost first ---------------------------------------------------------------
+
+constexpr std::array<Field<Cluster>, 2> cluster_fields{{
+    {.spec = {.key = "bootstrap",
+              .type = FieldType::string,
+              .description = "Bootstrap brokers, `host:port[,host:port...]` (librdkafka "
+                             "`bootstrap.servers`).",
+              .required = true,
+              .check = check_bootstrap},
+     .read = read_member<&Cluster::bootstrap>,
+     .dump = dump_member<&Cluster::bootstrap>},
+    {.spec = {.key = "properties",
+              .type = FieldType::properties,
+              .description = "librdkafka properties, passed verbatim to every client of this "
+                             "cluster (security, timeouts, `client.id`, ...). See "
+                             "[Cluster properties](#cluster-properties).",
+              .section = "properties"},
+     .read = [](Reader& reader, const FieldSpec&, const Entry& entry,
+                Cluster& out) { read_properties(reader, entry, out.properties); },
+     .dump = [](const FieldSpec&, const Cluster& in) -> std::optional<YAML::Node> {
+         return dump_properties(in.properties);
+     }},
+}};
+
+constexpr Table<Cluster> cluster_table{
+    .name = "clusters.<alias>",
+    .description =
+        "A Kafka cluster, named by its alias. The alias is what flows name in "
+        "`source` and `target`, and the prefix the `prefix` policy puts in front "
+        "of mirrored topics, so it must match `[A-Za-z0-9._-]+`.",
+    .fields = cluster_fields,
+    .make_default = [] { return Cluster{}; },
+};
+
+constexpr std::array<Field<Flow>, 2> topics_fields{{
+    {.spec = {.key = "include",
+              .type = FieldType::regex_list,
+              .description = "Topics to mirror: full-match ECMAScript regexes.",
+              .check = check_regex},
+     .read = read_member<&Flow::include>,
+     .dump = dump_member<&Flow::include>},
+    {.spec = {.key = "exclude",
+              .type = FieldType::regex_list,
+              .description = "Topics not to mirror even if included: full-match ECMAScript "
+                             "regexes. Internal topics are never mirrored, whatever these say: "
+                             "names starting with `__` or `.`, or ending in `.internal` or "
+                             "`-internal` (MM2's rule, which covers its topics and kmirror's).",
+              .check = check_regex},
+     .read = read_member<&Flow::exclude>,
+     .dump = dump_member<&Flow::exclude>},
+}};
+
+constexpr Table<Flow> topics_table{
+    .name = "flows[].topics",
+    .description =
+        "Which source topics the flow mirrors. A topic is mirrored when it fully "
+        "matches an `include` pattern and no `exclude` pattern.",
+    .fields = topics_fields,
+    .make_default = default_flow,
+};
+
+constexpr std::array<Field<Rename>, 3> rename_fields{{
+    {.spec = {.key = "policy",
+              .type = FieldType::enumeration,
+              .description = "How a source topic is named on the target. `prefix`: "
+                             "`<source alias><separator><topic>` (MM2's "
+                             "DefaultReplicationPolicy). `identity`: the same name (MM2's "
+                             "IdentityReplicationPolicy; provenance headers stop active/active "
+                             "loops). `template`: `format`.",
+              .allowed = rename_policy_names},
+     .read = read_member<&Rename::policy>,
+     .dump = dump_member<&Rename::policy>},
+    {.spec = {.key = "separator",
+              .type = FieldType::string,
+              .description = "`prefix` policy: what goes between the alias and the topic "
+                             "(MM2's `replication.policy.separator`).",
+              .check = check_separator,
+              .rule = "characters legal in topic names"},
+     .read = read_member<&Rename::separator>,
+     .dump = dump_member<&Rename::separator>},
+    {.spec = {.key = "format",
+              .type = FieldType::string,
+              .description = "`template` policy (required there): the target topic name, "
+                             "e.g. `dr-{topic}` or `{source}.{topic}`.",
+              .check = check_template,
+              .rule = "must contain `{topic}`; placeholders `{source}`, `{topic}` only"},
+     .read = read_member<&Rename::format>,
+     .dump = [](const FieldSpec&, const Rename& in) -> std::optional<YAML::Node> {
+         if (in.format.empty()) {
+             return std::nullopt;  // only templates have one
+         }
+         return YAML::Node(in.format);
+     }},
+}};
+
+constexpr Table<Rename> rename_table{
+    .name = "flows[].rename",
+    .description = "The replication policy: how mirrored topics are named on the target.",
+    .fields = rename_fields,
+    .make_default = [] { return Rename{}; },
+};
+
+constexpr std::array<Field<Flow>, 13> flow_fields{{
+    {.spec = {.key = "name",
+              .type = FieldType::string,
+              .description = "Unique name of the flow. Its consumer group on the source cluster "
+                             "is `kmirror.<name>`, shared by every instance running the flow.",
+              .required = true,
+              .check = check_name,
+              .rule = "`[A-Za-z0-9._-]+`, unique"},
+     .read = read_member<&Flow::name>,
+     .dump = dump_member<&Flow::name>},
+    {.spec = {.key = "source",
+              .type = FieldType::string,
+              .description = "Alias of the cluster to mirror from.",
+              .required = true,
+              .rule = "a cluster alias"},
+     .read = read_member<&Flow::source>,
+     .dump = dump_member<&Flow::source>},
+    {.spec = {.key = "target",
+              .type = FieldType::string,
+              .description = "Alias of the cluster to mirror into.",
+              .required = true,
+              .rule = "a cluster alias"},
+     .read = read_member<&Flow::target>,
+     .dump = dump_member<&Flow::target>},
+    {.spec = {.key = "topics",
+              .type = FieldType::section,
+              .description = "Topic filters.",
+              .section = "flows[].topics"},
+     .read = [](Reader& reader, const FieldSpec&, const Entry& entry,
+                Flow& out) { read_table(reader, topics_table, entry, out); },
+     .dump = [](const FieldSpec&, const Flow& in) -> std::optional<YAML::Node> {
+         return dump_table(topics_table, in);
+     }},
+    {.spec = {.key = "rename",
+              .type = FieldType::section,
+              .description = "Replication policy (target topic names).",
+              .section = "flows[].rename"},
+     .read = read_section<&Flow::rename, rename_table>,
+     .dump = dump_section<&Flow::rename, rename_table>},
+    {.spec = {.key = "workers",
+              .type = FieldType::integer,
+              .description = "Consumer/producer worker threads of this flow in this process.",
+              .min = 1,
+              .max = 64},
+     .read = read_member<&Flow::workers>,
+     .dump = dump_member<&Flow::workers>},
+    {.spec = {.key = "sync_topic_configs",
+              .type = FieldType::boolean,
+              .description = "Copy topic configs from source to target (minus "
+                             "`config_exclude`)."},
+     .read = read_member<&Flow::sync_topic_configs>,
+     .dump = dump_member<&Flow::sync_topic_configs>},
+    {.spec = {.key = "refresh_interval",
+              .type = FieldType::duration,
+              .description = "How often new source topics and partitions are looked for.",
+              .min = 100},
+     .read = read_member<&Flow::refresh_interval>,
+     .dump = dump_member<&Flow::refresh_interval>},
+    {.spec = {.key = "config_sync_interval",
+              .type = FieldType::duration,
+              .description = "How often topic configs are copied to the target.",
+              .min = 100},
+     .read = read_member<&Flow::config_sync_interval>,
+     .dump = dump_member<&Flow::config_sync_interval>},
+    {.spec = {.key = "commit_interval",
+              .type = FieldType::duration,
+              .description = "How often acknowledged source progress is committed.",
+              .min = 10},
+     .read = read_member<&Flow::commit_interval>,
+     .dump = dump_member<&Flow::commit_interval>},
+    {.spec = {.key = "replication_factor",
+              .type = FieldType::integer,
+              .description = "Replication factor of topics created on the target; -1: "
+                             "min(3, number of target brokers).",
+              .min = -1,
+              .max = 32767,
+              .check = check_replication_factor,
+              .rule = "-1 or 1..32767"},
+     .read = read_member<&Flow::replication_factor>,
+     .dump = dump_member<&Flow::replication_factor>},
+    {.spec = {.key = "config_exclude",
+              .type = FieldType::string_list,
+              .description = "Topic configs never copied to the target, by exact name (MM2's "
+                             "`config.properties.exclude` takes regexes; this takes names). "
+                             "Setting it replaces the default list.",
+              .check = check_config_name,
+              .rule = "config names"},
+     .read = read_member<&Flow::config_exclude>,
+     .dump = dump_member<&Flow::config_exclude>},
+    {.spec = {.key = "on_data_loss",
+              .type = FieldType::enumeration,
+              .description = "When source records were deleted before they were mirrored "
+                             "(offset out of range): `stop` mirroring that partition, or "
+                             "`continue` from the earliest available offset. Either way the "
+                             "loss is logged and counted in metrics.",
+              .allowed = on_data_loss_names},
+     .read = read_member<&Flow::on_data_loss>,
+     .dump = dump_member<&Flow::on_data_loss>},
+}};
+
+constexpr Table<Flow> flow_table{
+    .name = "flows[]",
+    .description =
+        "A flow mirrors one source cluster into one target cluster. Several flows "
+        "can run in one process (fan-in, active/active).",
+    .fields = flow_fields,
+    .make_default = default_flow,
+};
+
+constexpr std::array<Field<State>, 1> state_fields{{
+    {.spec = {.key = "path",
+              .type = FieldType::string,
+              .description = "SQLite file with the offset ranges used for offset translation. "
+                             "Its directory must exist and be writable."},
+     .read = read_member<&State::path>,
+     .dump = dump_member<&State::path>},
+}};
+
+constexpr Table<State> state_table{
+    .name = "state",
+    .description = "Local state of this instance.",
+    .fields = state_fields,
+    .make_default = [] { return State{}; },
+};
+
+constexpr std::array<Field<Http>, 1> http_fields{{
+    {.spec = {.key = "listen",
+              .type = FieldType::string,
+              .description = "Address of the HTTP endpoint (`/metrics`, `/healthz`, `/readyz`, "
+                             "`/status`). Port 0 picks a free port.",
+              .check = check_listen,
+              .rule = "`host:port`, `[ipv6]:port`; port 0..65535"},
+     .read = read_member<&Http::listen>,
+     .dump = dump_member<&Http::listen>},
+}};
+
+constexpr Table<Http> http_table{
+    .name = "http",
+    .description = "The HTTP endpoint for Prometheus and health checks.",
+    .fields = http_fields,
+    .make_default = [] { return Http{}; },
+};
+
+constexpr std::array<Field<Log>, 2> log_fields{{
+    {.spec = {.key = "level",
+              .type = FieldType::enumeration,
+              .description = "Minimum level logged.",
+              .allowed = log_level_names},
+     .read =
+         [](Reader& reader, const FieldSpec& spec, const Entry& entry, Log& out) {
+             std::size_t index = 0;
+             if (reader.read_enum(spec, entry, index)) {
+                 out.level = std::string(spec.allowed[index]);
+             }
+         },
+     .dump = dump_member<&Log::level>},
+    {.spec = {.key = "format",
+              .type = FieldType::enumeration,
+              .description = "`text` for people, `json` (one object per line) for log "
+                             "collectors.",
+              .allowed = log_format_names},
+     .read = read_member<&Log::format>,
+     .dump = dump_member<&Log::format>},
+}};
+
+constexpr Table<Log> log_table{
+    .name = "log",
+    .description = "Logging (spdlog, to stderr). Secrets are never logged.",
+    .fields = log_fields,
+    .make_default = [] { return Log{}; },
+};
+
+constexpr std::array<Field<Shutdown>, 1> shutdown_fields{{
+    {.spec = {.key = "timeout",
+              .type = FieldType::duration,
+              .description = "On SIGTERM, how long in-flight records may take to be "
+                             "acknowledged and committed before they are purged (and re-sent "
+                             "after restart).",
+              .min = 100},
+     .read = read_member<&Shutdown::timeout>,
+     .dump = dump_member<&Shutdown::timeout>},
+}};
+
+constexpr Table<Shutdown> shutdown_table{
+    .name = "shutdown",
+    .description = "Graceful drain on SIGTERM.",
+    .fields = shutdown_fields,
+    .make_default = [] { return Shutdown{}; },
+};
+
+void read_clusters(Reader& reader, const FieldSpec& /*spec*/, const Entry& entry, Config& out) {
+    if (!reader.expect_map(entry)) {
+        return;
+    }
+    if (entry.node.size() == 0) {
+        reader.error(entry.mark, entry.path, "at least one cluster is required");
+    }
+    for (auto it = entry.node.begin(); it != entry.node.end(); ++it) {
+        const std::optional<std::string> alias = reader.key_of(it->first, entry.path);
+        if (!alias) {
+            continue;
+        }
+        const std::string path = join_path(entry.path, *alias);
+        if (out.clusters.contains(*alias)) {
+            reader.error(it->first.Mark(), path, "duplicate cluster alias");
+            continue;
+        }
+        if (std::string why = check_name(*alias); !why.empty()) {
+            reader.error(it->first.Mark(), path, "cluster alias " + why);
+        }
+        // Kept even when invalid, so flows naming it do not add "unknown cluster" noise.
+        Cluster cluster = cluster_table.make_default();
+        cluster.alias = *alias;
+        read_table(reader, cluster_table,
+                   Entry{it->second, value_mark(it->first, it->second), path}, cluster);
+        out.clusters.emplace(*alias, std::move(cluster));
+    }
+}
+
+void read_flows(Reader& reader, const FieldSpec& /*spec*/, const Entry& entry, Config& out) {
+    if (!reader.expect_list(entry)) {
+        return;
+    }
+    if (entry.node.size() == 0) {
+        reader.error(entry.mark, entry.path, "at least one flow is required");
+    }
+    for (std::size_t i = 0; i < entry.node.size(); ++i) {
+        const YAML::Node item = entry.node[i];
+        Flow flow = flow_table.make_default();
+        read_table(reader, flow_table,
+                   Entry{item, item.IsNull() ? entry.mark : item.Mark(),
+                         entry.path + "[" + std::to_string(i) + "]"},
+                   flow);
+        out.flows.push_back(std::move(flow));
+    }
+}
+
+constexpr std::array<Field<Config>, 7> config_fields{{
+    {.spec = {.key = "clusters",
+              .type = FieldType::section_map,
+              .description = "The Kafka clusters, by alias. At least one.",
+              .required = true,
+              .section = "clusters.<alias>"},
+     .read = read_clusters,
+     .dump = [](const FieldSpec&, const Config& in) -> std::optional<YAML::Node> {
+         YAML::Node map(YAML::NodeType::Map);
+         for (const auto& [alias, cluster] : in.clusters) {
+             map[alias] = dump_table(cluster_table, cluster);
+         }
+         return map;
+     }},
+    {.spec = {.key = "flows",
+              .type = FieldType::section_list,
+              .description = "What to mirror from where to where. At least one.",
+              .required = true,
+              .section = "flows[]"},
+     .read = read_flows,
+     .dump = [](const FieldSpec&, const Config& in) -> std::optional<YAML::Node> {
+         YAML::Node list(YAML::NodeType::Sequence);
+         for (const Flow& flow : in.flows) {
+             list.push_back(dump_table(flow_table, flow));
+         }
+         return list;
+     }},
+    {.spec = {.key = "state",
+              .type = FieldType::section,
+              .description = "Local state.",
+              .section = "state"},
+     .read = read_section<&Config::state, state_table>,
+     .dump = dump_section<&Config::state, state_table>},
+    {.spec = {.key = "http",
+              .type = FieldType::section,
+              .description = "Metrics and health endpoint.",
+              .section = "http"},
+     .read = read_section<&Config::http, http_table>,
+     .dump = dump_section<&Config::http, http_table>},
+    {.spec =
+         {.key = "log", .type = FieldType::section, .description = "Logging.", .section = "log"},
+     .read = read_section<&Config::log, log_table>,
+     .dump = dump_section<&Config::log, log_table>},
+    {.spec = {.key = "shutdown",
+              .type = FieldType::section,
+              .description = "Graceful shutdown.",
+              .section = "shutdown"},
+     .read = read_section<&Config::shutdown, shutdown_table>,
+     .dump = dump_section<&Config::shutdown, shutdown_table>},
+    {.spec = {.key = "connect_timeout",
+              .type = FieldType::duration,
+              .description = "How long start-up waits for each cluster to answer before "
+                             "failing.",
+              .min = 100},
+     .read = read_member<&Config::connect_timeout>,
+     .dump = dump_member<&Config::connect_timeout>},
+}};
+
+constexpr Table<Config> config_table{
+    .name = "",
+    .description = "The top level of the file.",
+    .fields = config_fields,
+    .make_default = [] { return Config{}; },
+};
+
+std::string flow_style(const YAML::Node& node) {
+    YAML::Emitter out;
+    out << YAML::Flow << node;
+    return out.c_str();
+}
+
+template <typename T>
+TableDoc describe_table(const Table<T>& table) {
+    TableDoc doc{.name = table.name, .description = table.description, .fields = {}};
+    const T defaults = table.make_default();
+    for (const Field<T>& f : table.fields) {
+        FieldDoc field{.spec = f.spec, .default_value = {}};
+        const bool nested = f.spec.type == FieldType::section ||
+                            f.spec.type == FieldType::section_map ||
+                            f.spec.type == FieldType::section_list;
+        if (!f.spec.required && !nested) {
+            const std::optional<YAML::Node> node = f.dump(f.spec, defaults);
+            field.default_value = node ? flow_style(*node) : "";
+        }
+        doc.fields.push_back(std::move(field));
+    }
+    return doc;
+}
+
+}  // namespace
+
+Flow default_flow() {
+    Flow flow;
+    flow.config_exclude = default_config_exclude();
+    return flow;
+}
+
+std::string_view to_string(RenamePolicy policy) {
+    return rename_policy_names.at(static_cast<std::size_t>(policy));
+}
+
+std::string_view to_string(OnDataLoss on_data_loss) {
+    return on_data_loss_names.at(static_cast<std::size_t>(on_data_loss));
+}
+
+std::string_view to_string(LogFormat format) {
+    return log_format_names.at(static_cast<std::size_t>(format));
+}
+
+void read_config(Reader& reader, const Entry& root, Config& out) {
+    read_table(reader, config_table, root, out);
+}
+
+YAML::Node dump_config(const Config& config) { return dump_table(config_table, config); }
+
+std::vector<TableDoc> schema_docs() {
+    return {describe_table(config_table),  describe_table(cluster_table),
+            describe_table(flow_table),    describe_table(topics_table),
+            describe_table(rename_table),  describe_table(state_table),
+            describe_table(http_table),    describe_table(log_table),
+            describe_table(shutdown_table)};
+}
+
+}  // namespace kmirror::config

@@ -1,0 +1,12 @@
+#pragma once
+// `kmirror run`: starts every flow, serves signals and timers on one
+// io_context, and stops with a drain on SIGTERM/SIGINT or on a flow failure.
+
+#include "config/config.h"
+
+namespace kmirror::daemon {
+
+/// Runs until a signal or a failure; returns the process exit code.
+int run_daemon(const config::Config& config);
+
+}  // namespace kmirror::daemon

@@ -1,0 +1,45 @@
+// kmirror: parse the command line, build, run, return the exit code.
+
+#include <librdkafka/rdkafka.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "config/parser.h"
+#include "daemon/cli.h"
+#include "daemon/daemon_runner.h"
+#include "daemon/logging.h"
+
+using namespace kmirror;
+
+int main(int argc, char** argv) {
+    const auto parsed = daemon::parse_args(std::vector<std::string>(argv + 1, argv + argc));
+    if (!parsed.command) {
+        std::cerr << "kmirror: " << parsed.error << "\n";
+        return daemon::kExitUsage;
+    }
+    const auto& cmd = *parsed.command;
+    switch (cmd.kind) {
+        case daemon::CommandKind::help: std::cout << daemon::usage(); return daemon::kExitOk;
+        case daemon::CommandKind::version:
+            std::cout << "kmirror " KMIRROR_VERSION " (librdkafka " << rd_kafka_version_str()
+                      << ")\n";
+            return daemon::kExitOk;
+        case daemon::CommandKind::print_defaults:
+            std::cout << config::defaults_yaml();
+            return daemon::kExitOk;
+        case daemon::CommandKind::check_config:
+        case daemon::CommandKind::run: break;
+    }
+    const auto result = config::parse_file(cmd.config_path);
+    for (const auto& w : result.warnings) std::cerr << config::to_string(w) << "\n";
+    for (const auto& e : result.errors) std::cerr << config::to_string(e) << "\n";
+    if (!result.config) return daemon::kExitUsage;
+    if (cmd.kind == daemon::CommandKind::check_config) {
+        std::cout << config::to_yaml(*result.config);
+        return daemon::kExitOk;
+    }
+    daemon::setup_logging(result.config->log);
+    return daemon::run_daemon(*result.config);
+}

@@ -1,0 +1,240 @@
+#include "kafka/consumer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+namespace kmirror::kafka {
+namespace {
+
+// How long close() waits per poll while it leaves the group.
+constexpr std::chrono::milliseconds kCloseStep{100};
+
+int to_int_ms(std::chrono::milliseconds t) {
+    return static_cast<int>(std::min<std::int64_t>(t.count(), 1'000'000'000));
+}
+
+Result<void> check(rd_kafka_resp_err_t err) {
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return make_error(err);
+    return outcome::success();
+}
+
+Result<void> check(rd_kafka_error_t* raw) {
+    ErrorPtr err(raw);
+    if (err) return make_error(rd_kafka_error_code(err.get()));
+    return outcome::success();
+}
+
+}  // namespace
+
+TopicPartitionListPtr to_list(const std::vector<TopicPartitionOffset>& partitions) {
+    TopicPartitionListPtr list(
+        rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+    for (const auto& p : partitions) {
+        rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset =
+            p.offset;
+    }
+    return list;
+}
+
+TopicPartitionListPtr to_list(const std::vector<TopicPartition>& partitions) {
+    TopicPartitionListPtr list(
+        rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+    for (const auto& p : partitions) {
+        rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition);
+    }
+    return list;
+}
+
+std::vector<TopicPartitionOffset> from_list(const rd_kafka_topic_partition_list_t* list) {
+    std::vector<TopicPartitionOffset> out;
+    if (!list) return out;
+    out.reserve(static_cast<std::size_t>(list->cnt));
+    for (int i = 0; i < list->cnt; ++i) {
+        const auto& e = list->elems[i];
+        out.push_back({e.topic, e.partition, e.offset});
+    }
+    return out;
+}
+
+Consumer::Consumer(const ClientSettings& settings, const Overrides& overrides,
+                   RebalanceListener* listener)
+    : ClientBase(settings.cluster), listener_(listener) {
+    auto conf = build_conf(settings, overrides);
+    rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::rebalance_trampoline);
+    rk_ = create(RD_KAFKA_CONSUMER, std::move(conf));
+    // All events (fetches, rebalances) are served from the consumer queue.
+    rd_kafka_poll_set_consumer(rk_.get());
+    queue_.reset(rd_kafka_queue_get_consumer(rk_.get()));
+}
+
+Consumer::~Consumer() {
+    if (!closed_ && rk_) {
+        // Leave the group cleanly; rebalance callbacks may still run here.
+        try {
+            close();
+        } catch (...) {
+        }
+    }
+}
+
+Message Consumer::poll(std::chrono::milliseconds timeout) {
+    Message m(rd_kafka_consumer_poll(rk_.get(), to_int_ms(timeout)));
+    if (listener_error_) std::rethrow_exception(std::exchange(listener_error_, nullptr));
+    return m;
+}
+
+Result<void> Consumer::subscribe(const std::vector<std::string>& topics) {
+    std::vector<TopicPartition> tps;
+    tps.reserve(topics.size());
+    for (const auto& t : topics) tps.push_back({t, RD_KAFKA_PARTITION_UA});
+    auto list = to_list(tps);
+    auto r = check(rd_kafka_subscribe(rk_.get(), list.get()));
+    if (r) subscribed_ = true;
+    return r;
+}
+
+Result<void> Consumer::assign(const std::vector<TopicPartitionOffset>& partitions) {
+    auto list = to_list(partitions);
+    return check(rd_kafka_assign(rk_.get(), list.get()));
+}
+
+Result<std::vector<TopicPartitionOffset>> Consumer::committed(
+    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) {
+    auto list = to_list(partitions);
+    if (auto r = check(rd_kafka_committed(rk_.get(), list.get(), to_int_ms(timeout))); !r) {
+        return r.error();
+    }
+    for (int i = 0; i < list->cnt; ++i) {
+        if (list->elems[i].err) return make_error(list->elems[i].err);
+    }
+    return from_list(list.get());
+}
+
+Result<void> Consumer::commit(const std::vector<TopicPartitionOffset>& offsets, bool async) {
+    if (offsets.empty()) return outcome::success();
+    auto list = to_list(offsets);
+    return check(rd_kafka_commit(rk_.get(), list.get(), async ? 1 : 0));
+}
+
+Result<void> Consumer::seek(const TopicPartitionOffset& position,
+                            std::chrono::milliseconds timeout) {
+    auto list = to_list(std::vector<TopicPartitionOffset>{position});
+    if (auto r = check(rd_kafka_seek_partitions(rk_.get(), list.get(), to_int_ms(timeout))); !r) {
+        return r;
+    }
+    return check(list->elems[0].err);
+}
+
+void Consumer::pause(const std::vector<TopicPartition>& partitions) {
+    auto list = to_list(partitions);
+    (void)rd_kafka_pause_partitions(rk_.get(), list.get());
+}
+
+void Consumer::resume(const std::vector<TopicPartition>& partitions) {
+    auto list = to_list(partitions);
+    (void)rd_kafka_resume_partitions(rk_.get(), list.get());
+}
+
+Result<std::pair<std::int64_t, std::int64_t>> Consumer::watermarks(
+    const std::string& topic, std::int32_t partition, std::chrono::milliseconds timeout) {
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    if (auto r = check(rd_kafka_query_watermark_offsets(rk_.get(), topic.c_str(), partition, &low,
+                                                        &high, to_int_ms(timeout)));
+        !r) {
+        return r.error();
+    }
+    return std::pair{low, high};
+}
+
+void Consumer::wake() noexcept {
+    if (queue_) rd_kafka_queue_yield(queue_.get());
+}
+
+void Consumer::close(std::chrono::milliseconds timeout) {
+    if (closed_) return;
+    closed_ = true;
+    if (subscribed_) {
+        // librdkafka 2.0.2 with cooperative-sticky (fixed in 2.3.0):
+        //  * destroying a member that never got its first assignment asserts
+        //    in rd_kafka_sticky_assignor_state_destroy (librdkafka#4312), so
+        //    wait for that assignment first;
+        //  * rd_kafka_consumer_close() does not leave the group, so the next
+        //    member waits a whole session timeout. Unsubscribing revokes
+        //    everything (through the listener) and sends LeaveGroup.
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        auto left = [&] {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+        };
+        while (!joined_ && left().count() > 0) {
+            Message m(rd_kafka_consumer_poll(rk_.get(), to_int_ms(std::min(left(), kCloseStep))));
+        }
+        (void)rd_kafka_unsubscribe(rk_.get());
+        while (left().count() > 0) {
+            TopicPartitionListPtr assignment;
+            rd_kafka_topic_partition_list_t* raw = nullptr;
+            if (rd_kafka_assignment(rk_.get(), &raw) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                assignment.reset(raw);
+            }
+            if (!assignment || assignment->cnt == 0) break;
+            Message m(rd_kafka_consumer_poll(rk_.get(), to_int_ms(std::min(left(), kCloseStep))));
+        }
+    }
+    if (auto err = rd_kafka_consumer_close(rk_.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        spdlog::warn("cluster '{}': consumer close: {}", cluster(), rd_kafka_err2str(err));
+    }
+    if (listener_error_) std::rethrow_exception(std::exchange(listener_error_, nullptr));
+}
+
+void Consumer::rebalance_trampoline(rd_kafka_t* /*rk*/, rd_kafka_resp_err_t err,
+                                    rd_kafka_topic_partition_list_t* partitions,
+                                    void* opaque) noexcept {
+    auto* self = static_cast<Consumer*>(static_cast<ClientBase*>(opaque));
+    try {
+        self->rebalance(err, partitions);
+    } catch (...) {
+        // Rethrown by poll() on the owning thread (STYLE.md rule 11).
+        self->listener_error_ = std::current_exception();
+    }
+}
+
+void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
+    const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk_.get()), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        joined_ = true;
+        auto tps = from_list(partitions);
+        if (listener_ && !tps.empty()) listener_->on_assigned(tps);
+        auto list = to_list(tps);
+        if (cooperative) {
+            if (auto r = check(rd_kafka_incremental_assign(rk_.get(), list.get())); !r) {
+                spdlog::error("cluster '{}': incremental assign failed: {}", cluster(),
+                              r.error().message());
+            }
+        } else {
+            (void)rd_kafka_assign(rk_.get(), list.get());
+        }
+        return;
+    }
+    // Revoke, or an error such as a lost assignment: give everything back.
+    const bool lost = err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || rd_kafka_assignment_lost(rk_.get());
+    std::vector<TopicPartition> tps;
+    for (const auto& p : from_list(partitions)) tps.push_back({p.topic, p.partition});
+    // Unassign even if the listener throws: the group protocol must go on.
+    struct Unassign {
+        rd_kafka_t* rk;
+        rd_kafka_topic_partition_list_t* parts;
+        bool coop;
+        ~Unassign() {
+            if (coop) {
+                ErrorPtr e(rd_kafka_incremental_unassign(rk, parts));
+            } else {
+                (void)rd_kafka_assign(rk, nullptr);
+            }
+        }
+    } unassign{rk_.get(), partitions, cooperative};
+    if (listener_ && !tps.empty()) listener_->on_revoked(tps, lost);
+}
+
+}  // namespace kmirror::kafka

@@ -1,0 +1,82 @@
+#pragma once
+// Consumer: a librdkafka high-level consumer. Rebalances are handed to a
+// RebalanceListener on the polling thread; both the eager and the cooperative
+// protocol are driven here, so listeners only see partitions.
+//
+// @thread one owning thread calls poll(); wake() and pause()/resume() may be
+// called from any thread.
+
+#include <chrono>
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "kafka/client_base.h"
+#include "kafka/message.h"
+
+namespace kmirror::kafka {
+
+class RebalanceListener {
+public:
+    virtual ~RebalanceListener() = default;
+    /// Partitions about to be assigned; a listener may set each starting
+    /// offset (kOffsetInvalid = the group's committed offset).
+    virtual void on_assigned(std::vector<TopicPartitionOffset>& partitions) = 0;
+    /// Partitions about to be taken away. `lost`: the group membership was
+    /// lost, so committing for them would fail.
+    virtual void on_revoked(const std::vector<TopicPartition>& partitions, bool lost) = 0;
+};
+
+class Consumer : public ClientBase {
+public:
+    /// Throws ConfigError when a property is refused or the handle cannot be made.
+    Consumer(const ClientSettings& settings, const Overrides& overrides,
+             RebalanceListener* listener = nullptr);
+    ~Consumer() override;
+
+    /// The next message or error; an empty Message on timeout or wake().
+    /// Rethrows what a rebalance listener threw, on this thread.
+    Message poll(std::chrono::milliseconds timeout);
+    Result<void> subscribe(const std::vector<std::string>& topics);
+    /// Manual assignment (no group rebalancing), for tools and tests.
+    Result<void> assign(const std::vector<TopicPartitionOffset>& partitions);
+    Result<std::vector<TopicPartitionOffset>> committed(
+        const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout);
+    /// Commits the given next-offsets. Synchronous unless `async`.
+    Result<void> commit(const std::vector<TopicPartitionOffset>& offsets, bool async);
+    Result<void> seek(const TopicPartitionOffset& position, std::chrono::milliseconds timeout);
+    void pause(const std::vector<TopicPartition>& partitions);
+    void resume(const std::vector<TopicPartition>& partitions);
+    /// Low and high watermark of a partition, asked of the broker.
+    Result<std::pair<std::int64_t, std::int64_t>> watermarks(const std::string& topic,
+                                                             std::int32_t partition,
+                                                             std::chrono::milliseconds timeout);
+    /// Makes a blocked poll() return now.
+    void wake() noexcept;
+    /// Leaves the group (revoking through the listener) and stops fetching,
+    /// within `timeout` for the group part.
+    void close(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+private:
+    static void rebalance_trampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                     rd_kafka_topic_partition_list_t* partitions,
+                                     void* opaque) noexcept;
+    void rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
+
+    RebalanceListener* listener_;
+    std::exception_ptr listener_error_;  // @thread poll thread
+    bool closed_ = false;
+    bool subscribed_ = false;
+    bool joined_ = false;  // a first assignment (even empty) arrived
+    HandlePtr rk_;
+    QueuePtr queue_;  // declared after rk_: destroyed first
+};
+
+/// Converts to and from librdkafka partition lists (kafka/ internal use).
+TopicPartitionListPtr to_list(const std::vector<TopicPartitionOffset>& partitions);
+TopicPartitionListPtr to_list(const std::vector<TopicPartition>& partitions);
+std::vector<TopicPartitionOffset> from_list(const rd_kafka_topic_partition_list_t* list);
+
+}  // namespace kmirror::kafka

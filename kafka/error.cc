@@ -1,0 +1,31 @@
+#include "kafka/error.h"
+
+#include <librdkafka/rdkafka.h>
+
+namespace kmirror::kafka {
+namespace {
+
+class RdKafkaCategory final : public std::error_category {
+public:
+    [[nodiscard]] const char* name() const noexcept override { return "kafka"; }
+    [[nodiscard]] std::string message(int ev) const override {
+        return rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(ev));
+    }
+};
+
+}  // namespace
+
+const std::error_category& error_category() noexcept {
+    static const RdKafkaCategory category;
+    return category;
+}
+
+std::error_code make_error(int rd_kafka_resp_err) noexcept {
+    return {rd_kafka_resp_err, error_category()};
+}
+
+bool is_fatal(std::error_code ec) noexcept {
+    return ec.category() == error_category() && ec.value() == RD_KAFKA_RESP_ERR__FATAL;
+}
+
+}  // namespace kmirror::kafka

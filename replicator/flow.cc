@@ -1,0 +1,251 @@
+#include "replicator/flow.h"
+
+#include <spdlog/spdlog.h>
+
+#include "kafka/error.h"
+#include "replicator/mirror_worker.h"
+
+namespace kmirror::replicator {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool is(std::error_code ec, rd_kafka_resp_err_t err) { return ec == kafka::make_error(err); }
+
+}  // namespace
+
+kafka::ClientSettings client_settings(const config::Cluster& cluster) {
+    kafka::ClientSettings s{cluster.alias, cluster.bootstrap, {}};
+    for (const auto& p : cluster.properties) {
+        s.properties.push_back({p.key, p.value.reveal(),
+                                "line " + std::to_string(p.line) + ":" + std::to_string(p.column) +
+                                    ": clusters." + cluster.alias + ".properties." + p.key});
+    }
+    return s;
+}
+
+Flow::Flow(const config::Config& config, const config::Flow& flow,
+           std::function<void(const std::string&)> on_failure)
+    : config_(config),
+      flow_(flow),
+      on_failure_(std::move(on_failure)),
+      source_settings_(client_settings(config.clusters.at(flow.source))),
+      target_settings_(client_settings(config.clusters.at(flow.target))) {}
+
+Flow::~Flow() {
+    if (!worker_threads_.empty() || delivery_thread_.joinable()) {
+        stop(std::chrono::steady_clock::now() + config_.shutdown.timeout);
+    }
+}
+
+void Flow::check_reachable(kafka::Admin& admin, const std::string& role) {
+    auto md = admin.metadata(config_.connect_timeout);
+    if (md) return;
+    const auto& settings = role == "source" ? source_settings_ : target_settings_;
+    std::string detail = md.error().message();
+    if (auto last = admin.last_error(); !last.empty()) detail += " (" + last + ")";
+    throw StartError("flow '" + flow_.name + "': " + role + " cluster '" + admin.cluster() +
+                     "' at " + settings.bootstrap + " did not answer within " +
+                     std::to_string(config_.connect_timeout.count()) + " ms: " + detail);
+}
+
+void Flow::start(boost::asio::io_context& io) {
+    try {
+        source_admin_ = std::make_unique<kafka::Admin>(source_settings_);
+        target_admin_ = std::make_unique<kafka::Admin>(target_settings_);
+    } catch (const kafka::ConfigError& e) {
+        throw StartError("flow '" + flow_.name + "': " + e.what());
+    }
+    check_reachable(*source_admin_, "source");
+    check_reachable(*target_admin_, "target");
+
+    topics_ = std::make_unique<TopicSync>(flow_, *source_admin_, *target_admin_, stats_);
+    auto topics = topics_->run_discovery();
+    if (!topics) {
+        throw StartError("flow '" + flow_.name + "': topic discovery failed: " +
+                         topics.error().message());
+    }
+
+    try {
+        producer_ = std::make_unique<kafka::Producer>(
+            target_settings_,
+            kafka::Overrides{
+                // Safety settings no user property can weaken (config/ refuses them).
+                {"enable.idempotence", "true"},
+                {"acks", "all"},
+                // A target outage must not turn into dropped records: records wait
+                // (and lag grows, visibly) until the target is back.
+                {"message.timeout.ms", "0"},
+                // Records the source accepted may be larger than librdkafka's
+                // default; the target broker decides what it accepts.
+                {"message.max.bytes", "104857600"},
+                {"client.id", "kmirror-" + flow_.name + "-producer"},
+            },
+            this);
+        producer_->on_fatal([this](const kafka::Error& e) {
+            fail("fatal error on target cluster '" + flow_.target + "': " + e.message());
+        });
+        for (int i = 0; i < flow_.workers; ++i) {
+            workers_.push_back(std::make_unique<MirrorWorker>(*this, i));
+        }
+    } catch (const kafka::ConfigError& e) {
+        throw StartError("flow '" + flow_.name + "': " + e.what());
+    }
+
+    delivery_thread_ = std::thread([this] { delivery_loop(); });
+    subscribed_ = topics.value();
+    for (auto& w : workers_) {
+        w->set_topics(subscribed_);
+        worker_threads_.emplace_back([this, w = w.get()] {
+            try {
+                w->run();
+            } catch (const std::exception& e) {
+                fail(std::string("worker failed: ") + e.what());
+            }
+        });
+    }
+    spdlog::info("flow '{}': mirroring {} topic(s) from '{}' to '{}' with {} worker(s)",
+                 flow_.name, subscribed_.size(), flow_.source, flow_.target, flow_.workers);
+
+    discovery_timer_ = std::make_unique<boost::asio::steady_timer>(io);
+    config_timer_ = std::make_unique<boost::asio::steady_timer>(io);
+    schedule_discovery();
+    schedule_config_sync();
+}
+
+void Flow::schedule_discovery() {
+    discovery_timer_->expires_after(flow_.refresh_interval);
+    discovery_timer_->async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopping_) return;
+        discover();
+        schedule_discovery();
+    });
+}
+
+void Flow::schedule_config_sync() {
+    config_timer_->expires_after(flow_.config_sync_interval);
+    config_timer_->async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopping_) return;
+        topics_->run_config_sync();
+        schedule_config_sync();
+    });
+}
+
+void Flow::discover() {
+    auto topics = topics_->run_discovery();
+    if (!topics || topics.value() == subscribed_) return;
+    subscribed_ = topics.value();
+    spdlog::info("flow '{}': now mirroring {} topic(s)", flow_.name, subscribed_.size());
+    for (auto& w : workers_) w->set_topics(subscribed_);
+}
+
+void Flow::delivery_loop() {
+    while (!delivery_stop_.load()) producer_->poll(1s);  // wake() interrupts
+    producer_->poll(0ms);
+}
+
+PartitionProgress* Flow::progress(std::string_view topic, std::int32_t partition) {
+    std::shared_lock lock(progress_mu_);
+    auto it = progress_.find(std::pair<std::string_view, std::int32_t>(topic, partition));
+    return it == progress_.end() ? nullptr : it->second.get();
+}
+
+PartitionProgress* Flow::track(const std::string& topic, std::int32_t partition) {
+    std::unique_lock lock(progress_mu_);
+    auto& slot = progress_[{topic, partition}];
+    if (!slot) {
+        slot = std::make_unique<PartitionProgress>(topic, partition, topics_->target_topic(topic));
+    } else {
+        slot->reset();
+    }
+    return slot.get();
+}
+
+void Flow::fail(const std::string& reason) {
+    if (failed_.exchange(true)) return;
+    spdlog::critical("flow '{}' failed: {}", flow_.name, reason);
+    if (on_failure_) on_failure_(reason);
+}
+
+void Flow::on_delivery(kafka::DeliveryReport& report) noexcept {
+    try {
+        if (!report.source) return;
+        const auto& src = report.source;
+        auto* progress = this->progress(src.topic(), src.partition());
+        if (!progress) return;
+        const SourceOffset offset(src.offset());
+        if (!report.error) {
+            progress->ack(offset);
+            stats_.records.fetch_add(1, std::memory_order_relaxed);
+            stats_.bytes.fetch_add(src.size(), std::memory_order_relaxed);
+            return;
+        }
+        if (is(report.error, RD_KAFKA_RESP_ERR__PURGE_QUEUE) ||
+            is(report.error, RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)) {
+            return;  // shutdown deadline: not committed, mirrored again after restart
+        }
+        if (kafka::is_fatal(report.error)) {
+            fail("fatal produce error on target cluster '" + flow_.target + "': " +
+                 report.error_message);
+            return;
+        }
+        // Refused for good (too large, not authorized, ...): the partition
+        // stops at this record and says so; it is never skipped silently.
+        stats_.produce_errors.fetch_add(1, std::memory_order_relaxed);
+        const auto reason = "record at offset " + std::to_string(offset.value()) +
+                            " was refused by target cluster '" + flow_.target + "' for topic '" +
+                            std::string(report.topic) + "': " + report.error_message;
+        if (!progress->stopped()) {
+            spdlog::error("flow '{}': partition {}[{}] stopped: {}", flow_.name,
+                          progress->source_topic(), progress->partition(), reason);
+        }
+        progress->fail(offset, reason);
+    } catch (const std::exception& e) {
+        fail(std::string("delivery handling failed: ") + e.what());
+    }
+}
+
+void Flow::stop(std::chrono::steady_clock::time_point deadline) {
+    if (stopping_.exchange(true) && worker_threads_.empty() && !delivery_thread_.joinable()) {
+        return;
+    }
+    if (discovery_timer_) discovery_timer_->cancel();
+    if (config_timer_) config_timer_->cancel();
+    // Phase 1: stop intake.
+    for (auto& w : workers_) w->request_stop();
+    for (auto& t : worker_threads_) t.join();
+    worker_threads_.clear();
+    // Phase 2: let in-flight records land, then commit and leave the group.
+    std::size_t unacked = 0;
+    {
+        std::shared_lock lock(progress_mu_);
+        for (auto& [key, p] : progress_) {
+            if (!p->wait_drained(deadline)) unacked += p->in_flight();
+        }
+    }
+    if (producer_ && unacked > 0) {
+        spdlog::warn("flow '{}': {} record(s) not acknowledged by '{}' within the shutdown "
+                     "timeout; they will be mirrored again after restart",
+                     flow_.name, unacked, flow_.target);
+        producer_->purge();
+        // Serves the purge reports, which release the source messages.
+        (void)producer_->flush(5s);
+    }
+    for (auto& w : workers_) {
+        try {
+            w->finish();
+        } catch (const std::exception& e) {
+            spdlog::error("flow '{}': closing a consumer: {}", flow_.name, e.what());
+        }
+    }
+    workers_.clear();
+    delivery_stop_.store(true);
+    if (producer_) producer_->wake();
+    if (delivery_thread_.joinable()) delivery_thread_.join();
+    producer_.reset();
+    spdlog::info("flow '{}': stopped ({} records mirrored, {} records lost)", flow_.name,
+                 stats_.records.load(std::memory_order_relaxed),
+                 stats_.records_lost.load(std::memory_order_relaxed));
+}
+
+}  // namespace kmirror::replicator

@@ -1,0 +1,125 @@
+#pragma once
+// Flow: mirrors one source cluster into one target cluster.
+//
+// Thread model (DESIGN.md "Data path"):
+//  * the daemon's io_context thread runs this flow's timers: topic discovery
+//    (refresh_interval) and topic-config sync (config_sync_interval);
+//  * `workers` MirrorWorker threads, each owning one source consumer in the
+//    group "kmirror.<flow>"; they hand records to the shared target producer;
+//  * one delivery thread polls the producer; delivery reports only touch
+//    PartitionProgress and FlowStats (atomics), never a consumer.
+//
+// Shutdown is two-phase (STYLE.md rule 16): stop intake, wait for in-flight
+// deliveries, commit the acknowledged prefix, then close; at the deadline the
+// rest is purged and will be mirrored again after a restart.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "kafka/admin.h"
+#include "kafka/producer.h"
+#include "replicator/flow_stats.h"
+#include "replicator/partition_progress.h"
+#include "replicator/topic_sync.h"
+
+namespace kmirror::replicator {
+
+class MirrorWorker;
+
+/// A flow could not start (a cluster unreachable, a property refused).
+class StartError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Client settings of a configured cluster, for kafka/.
+kafka::ClientSettings client_settings(const config::Cluster& cluster);
+
+class Flow : public kafka::DeliveryHandler {
+public:
+    /// `on_failure` is called (from any thread) when the flow cannot go on:
+    /// a fatal client error or an unexpected exception on a worker.
+    Flow(const config::Config& config, const config::Flow& flow,
+         std::function<void(const std::string&)> on_failure);
+    ~Flow() override;
+    Flow(const Flow&) = delete;
+    Flow& operator=(const Flow&) = delete;
+
+    /// Connects to both clusters, creates the target topics and starts the
+    /// threads and timers. Throws StartError naming the cluster at fault.
+    void start(boost::asio::io_context& io);
+    /// Drains and stops; returns when every thread has ended.
+    void stop(std::chrono::steady_clock::time_point deadline);
+
+    [[nodiscard]] const config::Flow& config() const noexcept { return flow_; }
+    [[nodiscard]] FlowStats& stats() noexcept { return stats_; }
+    [[nodiscard]] TopicSync& topics() noexcept { return *topics_; }
+    [[nodiscard]] kafka::Producer& producer() noexcept { return *producer_; }
+    [[nodiscard]] const kafka::ClientSettings& source_settings() const noexcept {
+        return source_settings_;
+    }
+    [[nodiscard]] bool stopping() const noexcept { return stopping_.load(); }
+
+    /// The progress of a partition this process consumes (nullptr if none).
+    PartitionProgress* progress(std::string_view topic, std::int32_t partition);
+    /// Starts tracking a newly assigned partition (resetting old state).
+    PartitionProgress* track(const std::string& topic, std::int32_t partition);
+    void fail(const std::string& reason);
+
+    void on_delivery(kafka::DeliveryReport& report) noexcept override;
+
+private:
+    struct KeyLess {
+        using is_transparent = void;
+        template <typename A, typename B>
+        bool operator()(const A& a, const B& b) const {
+            return std::tie(a.first, a.second) < std::tie(b.first, b.second);
+        }
+    };
+    using Key = std::pair<std::string, std::int32_t>;
+
+    void check_reachable(kafka::Admin& admin, const std::string& role);
+    void discover();
+    void schedule_discovery();
+    void schedule_config_sync();
+    void delivery_loop();
+
+    const config::Config& config_;
+    const config::Flow& flow_;
+    std::function<void(const std::string&)> on_failure_;
+    FlowStats stats_;
+    kafka::ClientSettings source_settings_;
+    kafka::ClientSettings target_settings_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<bool> failed_{false};
+    std::vector<std::string> subscribed_;  // @thread io (timers)
+
+    std::unique_ptr<kafka::Admin> source_admin_;
+    std::unique_ptr<kafka::Admin> target_admin_;
+    std::unique_ptr<TopicSync> topics_;
+    std::unique_ptr<kafka::Producer> producer_;
+    std::shared_mutex progress_mu_;
+    std::map<Key, std::unique_ptr<PartitionProgress>, KeyLess> progress_;  // guarded by progress_mu_
+    // Declared after producer_ and progress_: workers hold source messages
+    // referenced by the producer, and are destroyed first.
+    std::vector<std::unique_ptr<MirrorWorker>> workers_;
+    std::vector<std::thread> worker_threads_;
+    std::thread delivery_thread_;
+    std::atomic<bool> delivery_stop_{false};
+    std::unique_ptr<boost::asio::steady_timer> discovery_timer_;
+    std::unique_ptr<boost::asio::steady_timer> config_timer_;
+};
+
+}  // namespace kmirror::replicator

@@ -1,0 +1,337 @@
+#include "replicator/mirror_worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "kafka/error.h"
+
+namespace kmirror::replicator {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kAdminTimeout = 10s;
+
+bool is(std::error_code ec, rd_kafka_resp_err_t err) { return ec == kafka::make_error(err); }
+
+kafka::TopicPartition tp_of(const kafka::Message& m) {
+    return {std::string(m.topic()), m.partition()};
+}
+
+}  // namespace
+
+MirrorWorker::MirrorWorker(Flow& flow, int index) : flow_(flow), index_(index) {
+    const auto& cfg = flow_.config();
+    kafka::Overrides overrides{
+        {"group.id", "kmirror." + cfg.name},
+        {"client.id", "kmirror-" + cfg.name + "-" + std::to_string(index)},
+        // Several instances share the partitions; a rebalance moves only some.
+        {"partition.assignment.strategy", "cooperative-sticky"},
+        // Offsets are committed by hand, only up to what the target acknowledged.
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        // Never skip silently: a lost position comes back as an error we report.
+        {"auto.offset.reset", "error"},
+        {"enable.partition.eof", "false"},
+        {"topic.metadata.refresh.interval.ms", std::to_string(cfg.refresh_interval.count())},
+    };
+    // A crashed instance's partitions wait one session timeout for a new
+    // owner: 10 s instead of librdkafka's 45 s, unless the user chose one.
+    const auto& props = flow_.source_settings().properties;
+    if (std::none_of(props.begin(), props.end(),
+                     [](const kafka::Property& p) { return p.key == "session.timeout.ms"; })) {
+        overrides.emplace_back("session.timeout.ms", "10000");
+    }
+    consumer_ = std::make_unique<kafka::Consumer>(flow_.source_settings(), overrides, this);
+    consumer_->on_fatal([this](const kafka::Error& e) {
+        flow_.fail("fatal error on source cluster '" + flow_.config().source + "': " + e.message());
+    });
+    next_commit_ = std::chrono::steady_clock::now() + cfg.commit_interval;
+}
+
+MirrorWorker::~MirrorWorker() = default;
+
+void MirrorWorker::request_stop() noexcept {
+    stop_.store(true);
+    if (consumer_) consumer_->wake();
+}
+
+void MirrorWorker::set_topics(std::vector<std::string> topics) {
+    {
+        std::lock_guard lock(topics_mu_);
+        new_topics_ = std::move(topics);
+    }
+    consumer_->wake();
+}
+
+void MirrorWorker::apply_topics() {
+    std::optional<std::vector<std::string>> topics;
+    {
+        std::lock_guard lock(topics_mu_);
+        topics.swap(new_topics_);
+    }
+    if (!topics) return;
+    if (topics->empty()) {
+        spdlog::info("flow '{}': no source topic matches the filters yet", flow_.config().name);
+    }
+    if (auto r = consumer_->subscribe(*topics); !r) {
+        spdlog::error("flow '{}': subscribe failed: {}", flow_.config().name, r.error().message());
+    }
+}
+
+std::chrono::milliseconds MirrorWorker::poll_timeout() const {
+    // Waiting for producer room: look again soon. Otherwise sleep until the
+    // next commit is due; wake() interrupts either.
+    if (!backlog_.empty()) return 50ms;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        next_commit_ - std::chrono::steady_clock::now());
+    return std::clamp(left, 1ms, std::chrono::milliseconds(1000));
+}
+
+void MirrorWorker::run() {
+    while (!stop_.load()) {
+        apply_topics();
+        if (!backlog_.empty()) drain_backlog();
+        auto message = consumer_->poll(poll_timeout());
+        if (message) {
+            if (backlog_.empty()) {
+                handle(std::move(message));
+            } else if (!message.error()) {
+                backlog_.push_back(std::move(message));  // keeps per-partition order
+            } else {
+                handle_error(message);
+            }
+        }
+        if (std::chrono::steady_clock::now() >= next_commit_) {
+            commit(assigned_);
+            next_commit_ = std::chrono::steady_clock::now() + flow_.config().commit_interval;
+        }
+    }
+    // Records never handed to the producer are simply read again by whoever
+    // consumes the partition next: their offsets were never committed.
+    backlog_.clear();
+}
+
+void MirrorWorker::finish() {
+    commit(assigned_);
+    consumer_->close();  // revokes through on_revoked, which commits again
+    consumer_.reset();
+}
+
+void MirrorWorker::handle(kafka::Message message) {
+    if (message.error()) {
+        handle_error(message);
+        return;
+    }
+    if (send(message) == Sent::retry_later) {
+        backlog_.push_back(std::move(message));
+        if (!paused_) {
+            // The producer is full (target slow or down): stop fetching but
+            // keep polling, so the group membership stays alive.
+            consumer_->pause({assigned_.begin(), assigned_.end()});
+            paused_ = true;
+        }
+    }
+}
+
+MirrorWorker::Sent MirrorWorker::send(kafka::Message& message) {
+    auto* progress = flow_.progress(message.topic(), message.partition());
+    if (!progress || progress->stopped()) return Sent::dropped;
+    const SourceOffset offset(message.offset());
+
+    std::vector<kafka::Header> hops;
+    const auto& policy = flow_.topics().policy();
+    if (policy.uses_provenance_headers()) {
+        // Names cannot tell where a record came from: its hop headers can.
+        for (const auto& h : message.headers()) {
+            if (h.name != ReplicationPolicy::kHopsHeader || !h.value) continue;
+            const std::string_view origin(reinterpret_cast<const char*>(h.value->data()),
+                                          h.value->size());
+            if (origin == flow_.config().target) {
+                progress->record(offset);
+                progress->ack(offset);
+                flow_.stats().records_skipped.fetch_add(1, std::memory_order_relaxed);
+                return Sent::ok;
+            }
+        }
+        hops.push_back({ReplicationPolicy::kHopsHeader, flow_.config().source});
+    }
+
+    progress->record(offset);
+    auto r = flow_.producer().forward(message, progress->target_topic(), hops);
+    if (r) return Sent::ok;
+    progress->unrecord(offset);
+    const auto ec = r.error();
+    if (is(ec, RD_KAFKA_RESP_ERR__QUEUE_FULL)) return Sent::retry_later;
+    if (is(ec, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) || is(ec, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)) {
+        // The producer's metadata predates a partition we just created.
+        (void)flow_.topics().ensure_partition(std::string(message.topic()), message.partition());
+        (void)flow_.producer().refresh_metadata(progress->target_topic(), kAdminTimeout);
+        return Sent::retry_later;
+    }
+    flow_.stats().produce_errors.fetch_add(1, std::memory_order_relaxed);
+    stop_partition(*progress, "record at offset " + std::to_string(offset.value()) +
+                                  " cannot be produced to '" + progress->target_topic() +
+                                  "': " + ec.message());
+    return Sent::dropped;
+}
+
+void MirrorWorker::drain_backlog() {
+    while (!backlog_.empty()) {
+        if (send(backlog_.front()) == Sent::retry_later) return;
+        backlog_.pop_front();
+    }
+    if (paused_) {
+        consumer_->resume({assigned_.begin(), assigned_.end()});
+        paused_ = false;
+    }
+}
+
+void MirrorWorker::stop_partition(PartitionProgress& progress, const std::string& reason) {
+    spdlog::error("flow '{}': partition {}[{}] stopped: {}", flow_.config().name,
+                  progress.source_topic(), progress.partition(), reason);
+    progress.stop(reason);
+    consumer_->pause({{progress.source_topic(), progress.partition()}});
+}
+
+void MirrorWorker::handle_error(const kafka::Message& message) {
+    const auto ec = message.error();
+    if (is(ec, RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET)) {
+        handle_offset_reset(message);
+        return;
+    }
+    flow_.stats().consume_errors.fetch_add(1, std::memory_order_relaxed);
+    if (is(ec, RD_KAFKA_RESP_ERR__FATAL)) {
+        flow_.fail("fatal consumer error on source cluster '" + flow_.config().source +
+                   "': " + message.error_message());
+        return;
+    }
+    spdlog::warn("flow '{}': consumer error on source cluster '{}': {}", flow_.config().name,
+                 flow_.config().source, message.error_message());
+}
+
+void MirrorWorker::handle_offset_reset(const kafka::Message& message) {
+    const auto& cfg = flow_.config();
+    const auto tp = tp_of(message);
+    const auto missing_from = message.offset();
+    auto marks = consumer_->watermarks(tp.topic, tp.partition, kAdminTimeout);
+    if (!marks) {
+        spdlog::error("flow '{}': {}[{}]: position lost and watermarks unknown: {}", cfg.name,
+                      tp.topic, tp.partition, marks.error().message());
+        return;
+    }
+    const auto [low, high] = marks.value();
+    if (missing_from < 0) {
+        // No committed offset at all: a new partition, copied from its start.
+        (void)consumer_->seek({tp.topic, tp.partition, kafka::kOffsetBeginning}, kAdminTimeout);
+        return;
+    }
+    std::string what;
+    std::uint64_t lost = 0;
+    if (missing_from < low) {
+        lost = static_cast<std::uint64_t>(low - missing_from);
+        what = "offsets " + std::to_string(missing_from) + ".." + std::to_string(low - 1) +
+               " (" + std::to_string(lost) +
+               " records) were deleted on the source before they were mirrored";
+    } else {
+        what = "the next offset to mirror, " + std::to_string(missing_from) +
+               ", lies beyond the partition's end " + std::to_string(high) +
+               " (topic deleted and re-created, or truncated)";
+    }
+    flow_.stats().records_lost.fetch_add(lost, std::memory_order_relaxed);
+    auto* progress = flow_.progress(tp.topic, tp.partition);
+    if (cfg.on_data_loss == config::OnDataLoss::continue_) {
+        spdlog::error("flow '{}': DATA LOSS on {}[{}]: {}; continuing from offset {} "
+                      "(on_data_loss: continue)",
+                      cfg.name, tp.topic, tp.partition, what, low);
+        if (auto r = consumer_->seek({tp.topic, tp.partition, low}, kAdminTimeout); !r) {
+            spdlog::error("flow '{}': seek {}[{}] to {} failed: {}", cfg.name, tp.topic,
+                          tp.partition, low, r.error().message());
+        }
+        return;
+    }
+    if (progress) {
+        stop_partition(*progress, "DATA LOSS: " + what +
+                                      "; partition stopped (on_data_loss: stop). Set "
+                                      "on_data_loss: continue to mirror from offset " +
+                                      std::to_string(low));
+    }
+}
+
+void MirrorWorker::commit(const std::set<kafka::TopicPartition>& partitions) {
+    std::vector<kafka::TopicPartitionOffset> offsets;
+    for (const auto& tp : partitions) {
+        auto* progress = flow_.progress(tp.topic, tp.partition);
+        if (!progress) continue;
+        const auto next = progress->committable();
+        if (!next) continue;
+        auto it = committed_.find(tp);
+        if (it != committed_.end() && it->second >= next->value()) continue;
+        offsets.push_back({tp.topic, tp.partition, next->value()});
+    }
+    if (offsets.empty()) return;
+    if (auto r = consumer_->commit(offsets, /*async=*/false); !r) {
+        spdlog::warn("flow '{}': commit to source cluster '{}' failed: {} (retried at the next "
+                     "commit)",
+                     flow_.config().name, flow_.config().source, r.error().message());
+        return;
+    }
+    for (const auto& o : offsets) committed_[{o.topic, o.partition}] = o.offset;
+}
+
+void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partitions) {
+    flow_.stats().rebalances.fetch_add(1, std::memory_order_relaxed);
+    std::vector<kafka::TopicPartition> tps;
+    for (const auto& p : partitions) tps.push_back({p.topic, p.partition});
+    for (const auto& tp : tps) {
+        // A new source partition may reach us before discovery grew the target.
+        if (auto r = flow_.topics().ensure_partition(tp.topic, tp.partition); !r) {
+            spdlog::warn("flow '{}': target partition for {}[{}] not ready: {}",
+                         flow_.config().name, tp.topic, tp.partition, r.error().message());
+        }
+    }
+    // Partitions without a committed offset are new to the flow: mirror them
+    // from their first record (auto.offset.reset=error would stop them).
+    if (auto committed = consumer_->committed(tps, kAdminTimeout)) {
+        for (std::size_t i = 0; i < partitions.size(); ++i) {
+            const auto off = committed.value()[i].offset;
+            partitions[i].offset = off >= 0 ? off : kafka::kOffsetBeginning;
+        }
+    }
+    for (const auto& tp : tps) {
+        flow_.track(tp.topic, tp.partition);
+        assigned_.insert(tp);
+        committed_.erase(tp);
+    }
+    if (paused_) consumer_->pause(tps);
+    flow_.stats().assigned_partitions.fetch_add(static_cast<std::int64_t>(tps.size()),
+                                                std::memory_order_relaxed);
+    spdlog::info("flow '{}': worker {} assigned {} partition(s)", flow_.config().name, index_,
+                 tps.size());
+}
+
+void MirrorWorker::on_revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) {
+    flow_.stats().rebalances.fetch_add(1, std::memory_order_relaxed);
+    const std::set<kafka::TopicPartition> revoked(partitions.begin(), partitions.end());
+    std::erase_if(backlog_, [&](const kafka::Message& m) { return revoked.count(tp_of(m)) > 0; });
+    if (!lost) {
+        // Let in-flight records land so the next owner starts after them.
+        const auto deadline = std::chrono::steady_clock::now() +
+                              std::min<std::chrono::milliseconds>(
+                                  flow_.config().commit_interval * 10, std::chrono::seconds(10));
+        for (const auto& tp : revoked) {
+            if (auto* p = flow_.progress(tp.topic, tp.partition)) (void)p->wait_drained(deadline);
+        }
+        commit(revoked);
+    }
+    for (const auto& tp : revoked) {
+        assigned_.erase(tp);
+        committed_.erase(tp);
+    }
+    flow_.stats().assigned_partitions.fetch_sub(static_cast<std::int64_t>(revoked.size()),
+                                                std::memory_order_relaxed);
+    spdlog::info("flow '{}': worker {} released {} partition(s){}", flow_.config().name, index_,
+                 revoked.size(), lost ? " (assignment lost)" : "");
+}
+
+}  // namespace kmirror::replicator

@@ -1,0 +1,74 @@
+#pragma once
+// PartitionProgress: the at-least-once bookkeeping of one source partition.
+//
+// Source offsets are recorded in consume order before they are produced; the
+// target acknowledges them (usually in the same order, the producer being
+// idempotent). The committable position is one past the longest prefix of
+// acknowledged offsets, so a source commit never passes a record the target
+// has not got (DESIGN.md invariant 1):
+//
+//   in flight:  [ 7 ack ][ 8 ack ][ 10 -- ][ 11 ack ]     (9 was compacted away)
+//   committable next offset = 9  -> commit 9 (10 still in flight)
+//
+// @thread record(): worker; ack(): delivery thread; readers: any. Guarded by mu_.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "base/strong_int.h"
+
+namespace kmirror::replicator {
+
+class PartitionProgress {
+public:
+    PartitionProgress(std::string source_topic, std::int32_t partition, std::string target_topic)
+        : source_topic_(std::move(source_topic)),
+          partition_(partition),
+          target_topic_(std::move(target_topic)) {}
+
+    [[nodiscard]] const std::string& source_topic() const noexcept { return source_topic_; }
+    [[nodiscard]] std::int32_t partition() const noexcept { return partition_; }
+    [[nodiscard]] const std::string& target_topic() const noexcept { return target_topic_; }
+
+    /// A record about to be produced.
+    void record(SourceOffset offset);
+    /// Drops the newest recorded offset again (the produce call failed).
+    void unrecord(SourceOffset offset);
+    /// A record acknowledged by the target, or deliberately not mirrored.
+    void ack(SourceOffset offset);
+    /// A record the target refused for good: the partition stops there.
+    void fail(SourceOffset offset, std::string reason);
+
+    /// One past the acknowledged prefix; nullopt before the first ack.
+    [[nodiscard]] std::optional<SourceOffset> committable() const;
+    [[nodiscard]] std::size_t in_flight() const;
+    /// Waits until nothing is in flight; false when the deadline came first.
+    bool wait_drained(std::chrono::steady_clock::time_point deadline) const;
+    /// Why the partition stopped (refused record, data loss), if it did.
+    [[nodiscard]] std::optional<std::string> stopped() const;
+    void stop(std::string reason);
+    /// Forget in-flight state (the partition was re-assigned from scratch).
+    void reset();
+
+private:
+    struct Entry {
+        SourceOffset offset;
+        bool acked = false;
+    };
+
+    const std::string source_topic_;
+    const std::int32_t partition_;
+    const std::string target_topic_;
+    mutable std::mutex mu_;
+    mutable std::condition_variable drained_;
+    std::deque<Entry> in_flight_;               // guarded by mu_, in consume order
+    std::optional<SourceOffset> committable_;   // guarded by mu_
+    std::optional<SourceOffset> failed_at_;     // guarded by mu_
+    std::optional<std::string> stopped_;        // guarded by mu_
+};
+
+}  // namespace kmirror::replicator

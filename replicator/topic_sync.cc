@@ -1,0 +1,215 @@
+#include "replicator/topic_sync.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "kafka/error.h"
+
+namespace kmirror::replicator {
+namespace {
+
+bool is_error(const std::error_code& ec, rd_kafka_resp_err_t err) {
+    return ec == kafka::make_error(err);
+}
+
+}  // namespace
+
+TopicSync::TopicSync(const config::Flow& flow, kafka::Admin& source, kafka::Admin& target,
+                     FlowStats& stats)
+    : flow_(flow),
+      source_(source),
+      target_(target),
+      stats_(stats),
+      policy_(flow.rename, flow.source),
+      filter_(flow.include, flow.exclude) {}
+
+bool TopicSync::selects(const std::string& topic) const {
+    return filter_.matches(topic) && !policy_.is_cycle(topic, flow_.target);
+}
+
+int TopicSync::replication_factor(int target_brokers) const {
+    if (flow_.replication_factor > 0) return flow_.replication_factor;
+    return std::max(1, std::min(3, target_brokers));
+}
+
+Result<std::vector<std::string>> TopicSync::run_discovery() {
+    auto src = source_.metadata(admin_timeout_);
+    if (!src) {
+        spdlog::error("flow '{}': cannot list topics of source cluster '{}': {}", flow_.name,
+                      flow_.source, src.error().message());
+        return src.error();
+    }
+    auto tgt = target_.metadata(admin_timeout_);
+    if (!tgt) {
+        spdlog::error("flow '{}': cannot list topics of target cluster '{}': {}", flow_.name,
+                      flow_.target, tgt.error().message());
+        return tgt.error();
+    }
+    std::map<std::string, int> target_partitions;
+    for (const auto& t : tgt.value().topics) target_partitions[t.name] = t.partitions;
+
+    std::map<std::string, Mirrored> next;
+    for (const auto& t : src.value().topics) {
+        if (t.partitions <= 0 || !selects(t.name)) continue;
+        const auto remote = policy_.remote_topic(t.name);
+        if (!is_valid_topic_name(remote)) {
+            std::lock_guard lock(mu_);
+            if (refused_.insert(t.name).second) {
+                spdlog::error(
+                    "flow '{}': topic '{}' is not mirrored: its target name '{}' is not a valid "
+                    "Kafka topic name (at most {} of [a-zA-Z0-9._-])",
+                    flow_.name, t.name, remote, kMaxTopicNameLength);
+            }
+            continue;
+        }
+        auto it = target_partitions.find(remote);
+        if (it == target_partitions.end()) {
+            const int rf = replication_factor(tgt.value().brokers);
+            kafka::NewTopic nt{remote, t.partitions, rf,
+                               desired_configs(t.name, flow_.sync_topic_configs)};
+            auto res = target_.create_topics({nt}, admin_timeout_);
+            if (!res.empty() && res[0].error &&
+                !is_error(res[0].error, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)) {
+                spdlog::error("flow '{}': cannot create topic '{}' on target cluster '{}': {}",
+                              flow_.name, remote, flow_.target, res[0].message);
+                continue;  // tried again at the next discovery
+            }
+            spdlog::info("flow '{}': created topic '{}' on '{}' ({} partitions, replication {})",
+                         flow_.name, remote, flow_.target, t.partitions, rf);
+            warn_if_not_durable(remote, rf);
+            next[t.name] = {remote, t.partitions};
+            continue;
+        }
+        int have = it->second;
+        if (have < t.partitions) {
+            if (auto r = target_.create_partitions(remote, t.partitions, admin_timeout_);
+                !r && !is_error(r.error(), RD_KAFKA_RESP_ERR_INVALID_PARTITIONS)) {
+                spdlog::error("flow '{}': cannot grow topic '{}' on '{}' to {} partitions: {}",
+                              flow_.name, remote, flow_.target, t.partitions,
+                              r.error().message());
+            } else {
+                spdlog::info("flow '{}': grew topic '{}' on '{}' from {} to {} partitions",
+                             flow_.name, remote, flow_.target, have, t.partitions);
+                have = t.partitions;
+            }
+        }
+        next[t.name] = {remote, have};
+    }
+
+    std::vector<std::string> topics;
+    topics.reserve(next.size());
+    for (const auto& [name, m] : next) topics.push_back(name);
+    {
+        std::lock_guard lock(mu_);
+        // Keep what ensure_partition() learnt meanwhile.
+        for (auto& [name, m] : next) {
+            auto old = mirrored_.find(name);
+            if (old != mirrored_.end()) {
+                m.target_partitions = std::max(m.target_partitions, old->second.target_partitions);
+            }
+        }
+        mirrored_ = std::move(next);
+    }
+    stats_.topics_mirrored.store(static_cast<std::int64_t>(topics.size()),
+                                 std::memory_order_relaxed);
+    return topics;
+}
+
+bool TopicSync::excluded_config(const std::string& name) const {
+    return std::find(flow_.config_exclude.begin(), flow_.config_exclude.end(), name) !=
+           flow_.config_exclude.end();
+}
+
+std::map<std::string, std::string> TopicSync::desired_configs(const std::string& source_topic,
+                                                              bool all_configs) {
+    std::map<std::string, std::string> out;
+    auto entries = source_.describe_topic_config(source_topic, admin_timeout_);
+    if (!entries) {
+        spdlog::warn("flow '{}': cannot read configs of source topic '{}': {}", flow_.name,
+                     source_topic, entries.error().message());
+        return out;
+    }
+    for (const auto& e : entries.value()) {
+        if (e.is_default || e.is_static || e.read_only || e.sensitive) continue;
+        if (excluded_config(e.name)) continue;
+        // Even without config sync, compaction must follow: a compacted
+        // topic's tombstones and keys only mean something when compacted.
+        if (!all_configs && e.name != "cleanup.policy") continue;
+        out[e.name] = e.value;
+    }
+    return out;
+}
+
+void TopicSync::run_config_sync() {
+    if (!flow_.sync_topic_configs) return;
+    std::map<std::string, Mirrored> topics;
+    {
+        std::lock_guard lock(mu_);
+        topics = mirrored_;
+    }
+    for (const auto& [source_topic, m] : topics) {
+        auto desired = desired_configs(source_topic, true);
+        auto current = target_.describe_topic_config(m.target, admin_timeout_);
+        if (!current) continue;
+        std::map<std::string, std::string> dynamic;
+        for (const auto& e : current.value()) {
+            if (e.is_default || e.is_static || e.read_only) continue;
+            dynamic[e.name] = e.value;
+            // AlterConfigs replaces the whole set: keep target-local settings.
+            if (excluded_config(e.name)) desired[e.name] = e.value;
+        }
+        if (desired == dynamic) continue;
+        if (auto r = target_.alter_topic_config(m.target, desired, admin_timeout_); !r) {
+            spdlog::error("flow '{}': cannot update configs of topic '{}' on '{}': {}", flow_.name,
+                          m.target, flow_.target, r.error().message());
+            continue;
+        }
+        spdlog::info("flow '{}': updated configs of topic '{}' on '{}' ({} settings)", flow_.name,
+                     m.target, flow_.target, desired.size());
+    }
+}
+
+Result<void> TopicSync::ensure_partition(const std::string& source_topic, std::int32_t partition) {
+    std::lock_guard lock(mu_);
+    auto it = mirrored_.find(source_topic);
+    if (it == mirrored_.end()) return kafka::make_error(RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC);
+    if (it->second.target_partitions > partition) return outcome::success();
+    auto md = source_.metadata(admin_timeout_, &source_topic);
+    if (!md) return md.error();
+    int total = partition + 1;
+    for (const auto& t : md.value().topics) total = std::max(total, t.partitions);
+    if (auto r = target_.create_partitions(it->second.target, total, admin_timeout_);
+        !r && !is_error(r.error(), RD_KAFKA_RESP_ERR_INVALID_PARTITIONS)) {
+        spdlog::error("flow '{}': cannot grow topic '{}' on '{}' to {} partitions: {}", flow_.name,
+                      it->second.target, flow_.target, total, r.error().message());
+        return r.error();
+    }
+    spdlog::info("flow '{}': grew topic '{}' on '{}' to {} partitions", flow_.name,
+                 it->second.target, flow_.target, total);
+    it->second.target_partitions = total;
+    return outcome::success();
+}
+
+std::string TopicSync::target_topic(const std::string& source_topic) const {
+    std::lock_guard lock(mu_);
+    auto it = mirrored_.find(source_topic);
+    return it == mirrored_.end() ? std::string() : it->second.target;
+}
+
+void TopicSync::warn_if_not_durable(const std::string& target_topic, int replication_factor) {
+    if (replication_factor <= 1) return;
+    auto entries = target_.describe_topic_config(target_topic, admin_timeout_);
+    if (!entries) return;
+    for (const auto& e : entries.value()) {
+        if (e.name == "min.insync.replicas" && e.value == "1") {
+            spdlog::warn(
+                "flow '{}': topic '{}' on '{}' has replication factor {} but "
+                "min.insync.replicas=1: an acks=all write can live on a single replica, which "
+                "is not durable; set min.insync.replicas >= 2 on the target",
+                flow_.name, target_topic, flow_.target, replication_factor);
+        }
+    }
+}
+
+}  // namespace kmirror::replicator

@@ -1,0 +1,68 @@
+#pragma once
+// TopicSync: keeps the target's topics in step with the source's for one
+// flow: finds topics to mirror, creates them on the target with the source's
+// partition count and configs, grows partitions, and syncs topic configs.
+//
+// @thread run_discovery()/run_config_sync(): the flow's timer thread;
+// ensure_partition(): worker threads (from a rebalance). Guarded by mu_.
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "kafka/admin.h"
+#include "replicator/flow_stats.h"
+#include "replicator/replication_policy.h"
+#include "replicator/topic_filter.h"
+
+namespace kmirror::replicator {
+
+class TopicSync {
+public:
+    TopicSync(const config::Flow& flow, kafka::Admin& source, kafka::Admin& target,
+              FlowStats& stats);
+
+    /// Lists source topics, creates what is missing on the target. Returns the
+    /// source topics now mirrored (sorted) or an error when a cluster did not answer.
+    Result<std::vector<std::string>> run_discovery();
+    /// Copies topic configs of every mirrored topic to the target.
+    void run_config_sync();
+    /// Makes sure the target has `partition` of the copy of `source_topic`
+    /// (a new source partition reached a worker before discovery saw it).
+    Result<void> ensure_partition(const std::string& source_topic, std::int32_t partition);
+
+    /// The target name of a mirrored topic ("" if it is not mirrored).
+    [[nodiscard]] std::string target_topic(const std::string& source_topic) const;
+    [[nodiscard]] const ReplicationPolicy& policy() const noexcept { return policy_; }
+
+private:
+    struct Mirrored {
+        std::string target;
+        int target_partitions = 0;
+    };
+
+    bool selects(const std::string& topic) const;
+    std::map<std::string, std::string> desired_configs(const std::string& source_topic,
+                                                       bool all_configs);
+    bool excluded_config(const std::string& name) const;
+    int replication_factor(int target_brokers) const;
+    void warn_if_not_durable(const std::string& target_topic, int replication_factor);
+
+    const config::Flow& flow_;
+    kafka::Admin& source_;
+    kafka::Admin& target_;
+    FlowStats& stats_;
+    ReplicationPolicy policy_;
+    TopicFilter filter_;
+    std::chrono::milliseconds admin_timeout_{10000};
+    mutable std::mutex mu_;
+    std::map<std::string, Mirrored> mirrored_;  // guarded by mu_; by source topic
+    std::set<std::string> refused_;             // guarded by mu_; reported once
+};
+
+}  // namespace kmirror::replicator

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# install-deps.sh: install what building and testing kmirror needs (Debian 12).
+#
+#   scripts/install-deps.sh              install missing packages (no-op when all are there)
+#   scripts/install-deps.sh --check      only list missing packages; exit 1 if any
+#   scripts/install-deps.sh --fetch-kafka  also pre-fetch the test harness's Kafka jars (Maven)
+#
+# Idempotent. Runs apt-get (through sudo when not root), and `apt-get update`
+# only when something is missing.
+set -euo pipefail
+
+packages=(
+    # build
+    build-essential cmake ninja-build pkg-config
+    # libraries
+    librdkafka-dev libboost-dev prometheus-cpp-dev libyaml-cpp-dev libsqlite3-dev
+    libspdlog-dev libsystemd-dev libgtest-dev libgmock-dev
+    # integration tests: kcat, a JRE + Maven for real Kafka brokers
+    # (tests/harness/fetch-kafka.sh), python3 (free ports), the Prometheus
+    # server (metrics tests) and openssl (certificates for the SASL_SSL cluster)
+    kcat openjdk-17-jre-headless maven python3 prometheus openssl
+)
+
+check_only=false
+fetch_kafka=false
+for arg in "$@"; do
+    case "$arg" in
+    --check) check_only=true ;;
+    --fetch-kafka) fetch_kafka=true ;;
+    -h | --help)
+        sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *)
+        echo "install-deps.sh: unknown argument '$arg'" >&2
+        exit 2
+        ;;
+    esac
+done
+
+# One dpkg-query for all packages: "ii" in the status means installed.
+declare -A installed=()
+while read -r name status; do
+    [[ "$status" == ii* ]] && installed["$name"]=1
+done < <(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${packages[@]}" 2>/dev/null || true)
+
+missing=()
+for p in "${packages[@]}"; do
+    [[ -n "${installed[$p]:-}" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+    echo "install-deps.sh: all ${#packages[@]} packages are installed"
+elif $check_only; then
+    echo "install-deps.sh: missing: ${missing[*]}"
+    exit 1
+else
+    sudo=()
+    if ((EUID != 0)); then
+        command -v sudo >/dev/null || {
+            echo "install-deps.sh: not root and no sudo; install as root: ${missing[*]}" >&2
+            exit 1
+        }
+        sudo=(sudo)
+    fi
+    echo "install-deps.sh: installing: ${missing[*]}"
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+if $fetch_kafka; then
+    root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+    "$root/tests/harness/fetch-kafka.sh"
+fi

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# test.sh: install dependencies, build, and run every test.
+#   1. unit tests (no broker) under AddressSanitizer + UBSan (Debug build);
+#   2. unit and integration tests (real Kafka clusters from tests/harness)
+#      on the release build; integration binaries run in parallel.
+# Options: --unit-only   skip the integration tests
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+unit_only=false
+[[ "${1:-}" == "--unit-only" ]] && unit_only=true
+
+scripts/install-deps.sh
+# Fetch the Kafka jars once up front, so test binaries do not race for it.
+$unit_only || tests/harness/fetch-kafka.sh >/dev/null
+
+echo "== unit tests under ASan/UBSan"
+scripts/build.sh asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build/asan -L unit --output-on-failure -j "$(nproc)"
+
+echo "== release build"
+scripts/build.sh release
+if $unit_only; then
+    ctest --test-dir build/release -L unit --output-on-failure -j "$(nproc)"
+else
+    echo "== unit and integration tests (real Kafka ${KAFKA_VERSION:-default version})"
+    ctest --test-dir build/release --output-on-failure -j "$(nproc)"
+fi

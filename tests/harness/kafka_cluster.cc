@@ -1,0 +1,397 @@
+#include "tests/harness/kafka_cluster.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <regex>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+#ifndef KMIRROR_SOURCE_DIR
+#error "KMIRROR_SOURCE_DIR (the project root) must be defined by CMake"
+#endif
+
+extern "C" char** environ;  // NOLINT(readability-redundant-declaration): POSIX, for execve
+
+namespace kmirror::harness {
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Emergency teardown. A fixed table of ready-made `bash kafka.sh down NAME`
+// command lines, so a signal handler can run them with fork/execve/waitpid
+// only (all async-signal-safe): no allocation, no locks, no stdio.
+// Plain arrays and atomics with trivial destructors, so the table outlives
+// every static destructor and atexit hook.
+constexpr std::size_t kMaxClusters = 32;
+constexpr std::size_t kMaxPath = 4096;
+constexpr std::size_t kMaxName = 256;
+
+struct EmergencySlot {
+    std::atomic<bool> reserved{false};  // slot belongs to a live KafkaCluster
+    std::atomic<bool> armed{false};     // its cluster may be running: down it on exit
+    std::array<char, kMaxPath> script{};
+    std::array<char, kMaxName> name{};
+};
+
+std::array<EmergencySlot, kMaxClusters> g_slots{};
+std::atomic<pid_t> g_owner_pid{0};
+constexpr std::array<char, 10> kBash{"/bin/bash"};
+constexpr std::array<char, 5> kDown{"down"};
+
+// Downs every armed cluster, all in parallel, and waits for them.
+// Async-signal-safe. Does nothing in a forked child (a gtest death test, a
+// fork without exec): the clusters belong to the process that started them.
+void emergency_down_all() noexcept {
+    if (::getpid() != g_owner_pid.load()) {
+        return;
+    }
+    std::array<pid_t, kMaxClusters> children{};
+    for (std::size_t i = 0; i < g_slots.size(); ++i) {
+        auto& slot = g_slots[i];
+        if (!slot.armed.exchange(false)) {
+            continue;
+        }
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            // execve takes char* const argv[] for C's sake; it never writes them.
+            // NOLINTBEGIN(cppcoreguidelines-pro-type-const-cast)
+            std::array<char*, 5> argv{const_cast<char*>(kBash.data()), slot.script.data(),
+                                      const_cast<char*>(kDown.data()), slot.name.data(), nullptr};
+            // NOLINTEND(cppcoreguidelines-pro-type-const-cast)
+            ::execve(kBash.data(), argv.data(), environ);
+            ::_exit(127);
+        }
+        children[i] = pid;
+    }
+    for (const pid_t pid : children) {
+        if (pid <= 0) {
+            continue;
+        }
+        while (::waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
+        }
+    }
+}
+
+constexpr std::array<int, 3> kTeardownSignals{SIGINT, SIGTERM, SIGHUP};
+
+void on_termination_signal(int sig) {
+    const int saved_errno = errno;
+    emergency_down_all();
+    // Then die of the same signal, as if we had not been here.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigemptyset(&dfl.sa_mask);
+    ::sigaction(sig, &dfl, nullptr);
+    errno = saved_errno;
+    ::raise(sig);
+}
+
+void install_teardown_hooks() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        g_owner_pid.store(::getpid());
+        std::atexit([] { emergency_down_all(); });
+        for (const int sig : kTeardownSignals) {
+            struct sigaction old {};
+            ::sigaction(sig, nullptr, &old);
+            // Keep an ignored signal ignored (nohup), and leave a handler the
+            // test program installed itself alone.
+            if (old.sa_handler != SIG_DFL) {
+                continue;
+            }
+            struct sigaction sa {};
+            sa.sa_handler = on_termination_signal;
+            ::sigemptyset(&sa.sa_mask);
+            for (const int s : kTeardownSignals) {
+                ::sigaddset(&sa.sa_mask, s);
+            }
+            ::sigaction(sig, &sa, nullptr);
+        }
+    });
+}
+
+int reserve_slot(const std::string& script, const std::string& name) {
+    if (script.size() >= kMaxPath || name.size() >= kMaxName) {
+        throw std::invalid_argument("harness: cluster name or kafka.sh path too long");
+    }
+    install_teardown_hooks();
+    for (std::size_t i = 0; i < g_slots.size(); ++i) {
+        auto& slot = g_slots[i];
+        bool expected = false;
+        if (!slot.reserved.compare_exchange_strong(expected, true)) {
+            continue;
+        }
+        slot.script.fill('\0');
+        slot.name.fill('\0');
+        std::copy(script.begin(), script.end(), slot.script.begin());
+        std::copy(name.begin(), name.end(), slot.name.begin());
+        slot.armed.store(true);
+        return static_cast<int>(i);
+    }
+    throw std::runtime_error("harness: more than 32 live KafkaClusters in one process");
+}
+
+void release_slot(int index) {
+    if (index < 0) {
+        return;
+    }
+    auto& slot = g_slots[static_cast<std::size_t>(index)];
+    slot.armed.store(false);
+    slot.reserved.store(false);
+}
+
+// ---------------------------------------------------------------------------
+
+// Two distinct free loopback ports, chosen by the OS (both sockets are open at
+// once, so they differ). Another process may take one before the broker
+// binds it; start() retries when that happens.
+std::pair<int, int> pick_two_ports() {
+    std::array<int, 2> fds{-1, -1};
+    std::array<int, 2> ports{0, 0};
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+        fds[i] = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fds[i] < 0) {
+            throw std::system_error(errno, std::generic_category(), "socket");
+        }
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = 0;
+        socklen_t len = sizeof addr;
+        auto* sa = reinterpret_cast<sockaddr*>(&addr);  // NOLINT: the BSD socket API
+        if (::bind(fds[i], sa, sizeof addr) != 0 || ::getsockname(fds[i], sa, &len) != 0) {
+            const int err = errno;
+            for (const int fd : fds) {
+                if (fd >= 0) {
+                    ::close(fd);
+                }
+            }
+            throw std::system_error(err, std::generic_category(), "bind 127.0.0.1:0");
+        }
+        ports[i] = ntohs(addr.sin_port);
+    }
+    for (const int fd : fds) {
+        ::close(fd);
+    }
+    return {ports[0], ports[1]};
+}
+
+// The last "127.0.0.1:PORT" line printed by kafka.sh up/start.
+std::string parse_bootstrap(const std::string& output) {
+    static const std::regex line(R"((^|\n)(127\.0\.0\.1:[0-9]+)\s*(?=\n|$))");
+    std::string found;
+    for (auto it = std::sregex_iterator(output.begin(), output.end(), line);
+         it != std::sregex_iterator(); ++it) {
+        found = (*it)[2].str();
+    }
+    return found;
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines) {
+        out += l + "\n";
+    }
+    return out;
+}
+
+std::unique_ptr<KafkaCluster> g_source;
+std::unique_ptr<KafkaCluster> g_target;
+
+}  // namespace
+
+std::string kafka_sh() { return std::string(KMIRROR_SOURCE_DIR) + "/tests/harness/kafka.sh"; }
+
+KafkaCluster::KafkaCluster(ClusterOptions options)
+    : options_(std::move(options)), emergency_slot_(reserve_slot(kafka_sh(), options_.name)) {}
+
+KafkaCluster::~KafkaCluster() {
+    try {
+        down();
+    } catch (const std::exception& e) {
+        std::cerr << "harness: kafka.sh down " << options_.name << " failed: " << e.what() << "\n";
+    }
+}
+
+std::unique_ptr<KafkaCluster> KafkaCluster::start(ClusterOptions options) {
+    // Not make_unique: the constructor is private.
+    std::unique_ptr<KafkaCluster> cluster(new KafkaCluster(std::move(options)));
+    constexpr int kAttempts = 3;
+    for (int attempt = 1;; ++attempt) {
+        const auto [port, controller_port] = pick_two_ports();
+        const CommandResult r = cluster->script(
+            {"up", cluster->name(), std::to_string(port), std::to_string(controller_port)});
+        if (r.ok()) {
+            cluster->bootstrap_ = parse_bootstrap(r.output);
+            if (cluster->bootstrap_ != "127.0.0.1:" + std::to_string(port)) {
+                throw std::runtime_error("harness: kafka.sh up " + cluster->name() +
+                                         " printed no bootstrap for port " + std::to_string(port) +
+                                         ":\n" + r.output);
+            }
+            cluster->port_ = port;
+            return cluster;
+        }
+        if (attempt < kAttempts && r.output.find("Address already in use") != std::string::npos) {
+            std::cerr << "harness: port clash starting " << cluster->name() << "; retrying\n";
+            continue;
+        }
+        throw std::runtime_error("harness: kafka.sh up " + cluster->name() + " failed (exit " +
+                                 std::to_string(r.exit_code) + "):\n" + r.output);
+    }
+}
+
+CommandResult KafkaCluster::script(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{"/bin/bash", kafka_sh()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    CommandOptions opts;
+    opts.env.emplace_back("KMIRROR_OWNER_PID", std::to_string(::getpid()));
+    if (!options_.kafka_version.empty()) {
+        opts.env.emplace_back("KAFKA_VERSION", options_.kafka_version);
+    }
+    if (!options_.broker_properties.empty()) {
+        opts.env.emplace_back("KMIRROR_BROKER_EXTRA", join_lines(options_.broker_properties));
+    }
+    return run_command(argv, opts);
+}
+
+std::string KafkaCluster::directory() const {
+    const char* root = std::getenv("KMIRROR_HARNESS_DIR");
+    return std::string(root != nullptr && *root != '\0' ? root : "/tmp/kmirror-harness") + "/" +
+           options_.name;
+}
+
+void KafkaCluster::stop() {
+    const CommandResult r = script({"stop", name()});
+    if (!r.ok()) {
+        throw std::runtime_error("harness: kafka.sh stop " + name() + ":\n" + r.output);
+    }
+}
+
+void KafkaCluster::kill() {
+    const CommandResult r = script({"kill", name()});
+    if (!r.ok()) {
+        throw std::runtime_error("harness: kafka.sh kill " + name() + ":\n" + r.output);
+    }
+}
+
+void KafkaCluster::start_again() {
+    const CommandResult r = script({"start", name()});
+    if (!r.ok() || parse_bootstrap(r.output) != bootstrap_) {
+        throw std::runtime_error("harness: kafka.sh start " + name() + " failed (exit " +
+                                 std::to_string(r.exit_code) + "):\n" + r.output);
+    }
+}
+
+bool KafkaCluster::running() const { return script({"status", name()}).exit_code == 0; }
+
+CommandResult KafkaCluster::tool(const std::vector<std::string>& class_and_args) const {
+    std::vector<std::string> args{"tool", name()};
+    args.insert(args.end(), class_and_args.begin(), class_and_args.end());
+    return script(args);
+}
+
+void KafkaCluster::down() {
+    if (down_) {
+        return;
+    }
+    // Disarm first: from here on this call, not a signal handler, owns teardown
+    // (and kafka.sh's watchdog still covers a crash in between).
+    if (emergency_slot_ >= 0) {
+        g_slots[static_cast<std::size_t>(emergency_slot_)].armed.store(false);
+    }
+    const CommandResult r = script({"down", name()});
+    down_ = true;
+    release_slot(emergency_slot_);
+    emergency_slot_ = -1;
+    if (!r.ok()) {
+        throw std::runtime_error("harness: kafka.sh down " + name() + ":\n" + r.output);
+    }
+}
+
+void TwoClusterEnvironment::SetUp() {
+    const std::string pid = std::to_string(::getpid());
+    const auto t0 = std::chrono::steady_clock::now();
+    auto start = [](std::string name) { return KafkaCluster::start({.name = std::move(name)}); };
+    auto source_future = std::async(std::launch::async, start, "source-" + pid);
+    auto target_future = std::async(std::launch::async, start, "target-" + pid);
+    std::string errors;
+    try {
+        g_source = source_future.get();
+    } catch (const std::exception& e) {
+        errors += std::string(e.what()) + "\n";
+    }
+    try {
+        g_target = target_future.get();
+    } catch (const std::exception& e) {
+        errors += std::string(e.what()) + "\n";
+    }
+    if (!errors.empty()) {
+        g_source.reset();
+        g_target.reset();
+        GTEST_FAIL() << "TwoClusterEnvironment: could not start the Kafka clusters\n" << errors;
+    }
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    std::cerr << "harness: source " << g_source->bootstrap() << ", target " << g_target->bootstrap()
+              << " (up in " << ms << " ms)\n";
+}
+
+void TwoClusterEnvironment::TearDown() {
+    auto down = [](std::unique_ptr<KafkaCluster>& c) {
+        if (c) {
+            c->down();
+        }
+    };
+    auto source_down = std::async(std::launch::async, down, std::ref(g_source));
+    auto target_down = std::async(std::launch::async, down, std::ref(g_target));
+    std::string errors;
+    for (auto* f : {&source_down, &target_down}) {
+        try {
+            f->get();
+        } catch (const std::exception& e) {
+            errors += std::string(e.what()) + "\n";
+        }
+    }
+    g_source.reset();
+    g_target.reset();
+    if (!errors.empty()) {
+        ADD_FAILURE() << errors;
+    }
+}
+
+KafkaCluster& source() {
+    if (!g_source) {
+        throw std::logic_error(
+            "harness::source(): no TwoClusterEnvironment is set up (register it with "
+            "::testing::AddGlobalTestEnvironment)");
+    }
+    return *g_source;
+}
+
+KafkaCluster& target() {
+    if (!g_target) {
+        throw std::logic_error(
+            "harness::target(): no TwoClusterEnvironment is set up (register it with "
+            "::testing::AddGlobalTestEnvironment)");
+    }
+    return *g_target;
+}
+
+}  // namespace kmirror::harness

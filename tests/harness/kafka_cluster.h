@@ -1,0 +1,114 @@
+#pragma once
+// Real single-node KRaft Apache Kafka clusters for integration tests, started
+// on OS-chosen loopback ports by tests/harness/kafka.sh (DESIGN.md "Testing").
+//
+//     auto cluster = KafkaCluster::start({.name = "restart-test"});
+//     // ... cluster->bootstrap() == "127.0.0.1:41234"
+//     cluster->stop();          // SIGTERM, data kept
+//     cluster->start_again();   // same port, same data, waits until ready
+//     // ~KafkaCluster: kafka.sh down (stop + delete its directory)
+//
+// Most tests use the two clusters of TwoClusterEnvironment instead: one per
+// test binary, reached with harness::source() / harness::target().
+//
+// Cleanup when the test process dies early: the destructor, the environment's
+// TearDown, an std::atexit hook and a SIGINT/SIGTERM/SIGHUP handler all run
+// `kafka.sh down`; for SIGKILL and crashes, kafka.sh's watchdog downs the
+// cluster within about a second of this process's death (see kafka.sh).
+
+#include "tests/harness/command.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kmirror::harness {
+
+struct ClusterOptions {
+    /// Directory name under $KMIRROR_HARNESS_DIR (default /tmp/kmirror-harness):
+    /// letters, digits, '.', '_', '-'. Must be unique on the machine while the
+    /// cluster lives, so add getpid() when several binaries may run at once.
+    std::string name;
+    /// Apache Kafka release, e.g. "3.9.1"; empty: $KAFKA_VERSION, else the
+    /// default of fetch-kafka.sh.
+    std::string kafka_version{};
+    /// Extra server.properties lines ("key=value"); they override the defaults.
+    std::vector<std::string> broker_properties{};
+};
+
+class KafkaCluster {
+public:
+    /// Picks free ports, runs `kafka.sh up` and returns once the broker answers
+    /// metadata. Throws std::runtime_error (with kafka.sh's output and the tail
+    /// of the broker log) when the cluster does not come up.
+    static std::unique_ptr<KafkaCluster> start(ClusterOptions options);
+
+    KafkaCluster(const KafkaCluster&) = delete;
+    KafkaCluster& operator=(const KafkaCluster&) = delete;
+    KafkaCluster(KafkaCluster&&) = delete;
+    KafkaCluster& operator=(KafkaCluster&&) = delete;
+    /// `kafka.sh down`: stops the broker and deletes its directory.
+    ~KafkaCluster();
+
+    [[nodiscard]] const std::string& name() const { return options_.name; }
+    /// "127.0.0.1:PORT"; the same for the cluster's whole life.
+    [[nodiscard]] const std::string& bootstrap() const { return bootstrap_; }
+    [[nodiscard]] int port() const { return port_; }
+    /// The cluster's directory (server.properties, data/, broker.log).
+    [[nodiscard]] std::string directory() const;
+    [[nodiscard]] std::string broker_log() const { return directory() + "/broker.log"; }
+
+    /// SIGTERM (SIGKILL after 20 s), keeps the data. Throws on failure.
+    void stop();
+    /// SIGKILL, keeps the data. Throws on failure.
+    void kill();
+    /// Restarts a stopped or killed broker on the same ports and data and waits
+    /// until it answers metadata. Throws on failure.
+    void start_again();
+    /// True while the broker process runs (`kafka.sh status`).
+    [[nodiscard]] bool running() const;
+
+    /// Runs a Kafka tool class with this cluster's jars, e.g. tool({"org.apache.kafka.tools.
+    /// TopicCommand", "--bootstrap-server", "{bootstrap}", "--list"}): "{bootstrap}" in an
+    /// argument is replaced by bootstrap(). Starts a JVM
+    /// (about a second): prefer librdkafka's admin API in tests.
+    CommandResult tool(const std::vector<std::string>& class_and_args) const;
+
+    /// Stops the broker and deletes its directory now; the destructor then has
+    /// nothing left to do. Idempotent.
+    void down();
+
+private:
+    explicit KafkaCluster(ClusterOptions options);
+    CommandResult script(const std::vector<std::string>& args) const;
+
+    ClusterOptions options_;
+    std::string bootstrap_;
+    int port_ = 0;
+    int emergency_slot_ = -1;  // see kafka_cluster.cc: teardown from signal handlers
+    bool down_ = false;
+};
+
+/// Absolute path of tests/harness/kafka.sh (from KMIRROR_SOURCE_DIR).
+std::string kafka_sh();
+
+/// Starts clusters "source-<pid>" and "target-<pid>" once per test binary
+/// (concurrently) and downs them after the last test. Register it once per
+/// binary, before RUN_ALL_TESTS, for example at namespace scope in one test file:
+///
+///     static auto* const kEnvironment =
+///         ::testing::AddGlobalTestEnvironment(new kmirror::harness::TwoClusterEnvironment);
+class TwoClusterEnvironment : public ::testing::Environment {
+public:
+    void SetUp() override;
+    void TearDown() override;
+};
+
+/// The clusters of TwoClusterEnvironment. Only valid between its SetUp and
+/// TearDown, i.e. inside tests.
+KafkaCluster& source();
+KafkaCluster& target();
+
+}  // namespace kmirror::harness

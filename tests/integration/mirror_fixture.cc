@@ -1,0 +1,347 @@
+#include "tests/integration/mirror_fixture.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "kafka/consumer.h"
+#include "kafka/error.h"
+
+namespace kmirror::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+double timeout_scale() {
+    const char* s = std::getenv("KMIRROR_TEST_TIMEOUT_SCALE");
+    return s ? std::max(1.0, std::atof(s)) : 1.0;
+}
+
+std::optional<std::string> as_string(const std::optional<kafka::Bytes>& b) {
+    if (!b) return std::nullopt;
+    return std::string(reinterpret_cast<const char*>(b->data()), b->size());
+}
+
+// Counts acknowledgements of produce() calls.
+class CountingHandler : public kafka::DeliveryHandler {
+public:
+    void on_delivery(kafka::DeliveryReport& r) noexcept override {
+        if (r.error) {
+            failed.fetch_add(1);
+        } else {
+            ok.fetch_add(1);
+        }
+    }
+    std::atomic<std::size_t> ok{0};
+    std::atomic<std::size_t> failed{0};
+};
+
+// KMIRROR_TEST_LOG_LEVEL=debug makes the kmirror processes of a test verbose.
+std::string log_level() {
+    const char* s = std::getenv("KMIRROR_TEST_LOG_LEVEL");
+    return s ? s : "info";
+}
+
+}  // namespace
+
+std::chrono::steady_clock::time_point deadline_in(std::chrono::milliseconds d) {
+    return std::chrono::steady_clock::now() +
+           std::chrono::milliseconds(static_cast<std::int64_t>(
+               static_cast<double>(d.count()) * timeout_scale()));
+}
+
+std::string unique_name(const std::string& base) {
+    static std::atomic<int> n{0};
+    return base + "-" + std::to_string(::getpid()) + "-" + std::to_string(n.fetch_add(1));
+}
+
+kafka::ClientSettings settings_for(const std::string& alias, const std::string& bootstrap) {
+    return {alias, bootstrap, {}};
+}
+
+void create_topic(const std::string& bootstrap, const std::string& topic, int partitions,
+                  const std::map<std::string, std::string>& configs) {
+    kafka::Admin admin(settings_for("test", bootstrap));
+    auto res = admin.create_topics({{topic, partitions, 1, configs}}, 30s);
+    ASSERT_EQ(res.size(), 1u);
+    ASSERT_FALSE(res[0].error) << "create " << topic << ": " << res[0].message;
+}
+
+void produce(const std::string& bootstrap, const std::vector<kafka::Record>& records) {
+    CountingHandler handler;
+    kafka::Producer producer(settings_for("test", bootstrap),
+                             {{"enable.idempotence", "true"}, {"linger.ms", "20"}}, &handler);
+    for (const auto& r : records) {
+        while (true) {
+            auto res = producer.produce(r);
+            if (res) break;
+            ASSERT_EQ(res.error(), kafka::make_error(RD_KAFKA_RESP_ERR__QUEUE_FULL))
+                << res.error().message();
+            producer.poll(100ms);
+        }
+        producer.poll(0ms);
+    }
+    ASSERT_TRUE(producer.flush(60s)) << "records not acknowledged within 60 s";
+    ASSERT_EQ(handler.failed.load(), 0u);
+    ASSERT_EQ(handler.ok.load(), records.size());
+}
+
+int partition_count(const std::string& bootstrap, const std::string& topic) {
+    kafka::Admin admin(settings_for("test", bootstrap));
+    auto md = admin.metadata(10s);
+    if (!md) return 0;
+    for (const auto& t : md.value().topics) {
+        if (t.name == topic) return t.partitions;
+    }
+    return 0;
+}
+
+std::map<std::int32_t, std::vector<TestRecord>> read_topic(const std::string& bootstrap,
+                                                           const std::string& topic) {
+    std::map<std::int32_t, std::vector<TestRecord>> out;
+    const int partitions = partition_count(bootstrap, topic);
+    if (partitions == 0) return out;
+    kafka::Consumer consumer(settings_for("test", bootstrap),
+                             {{"group.id", unique_name("reader")},
+                              {"enable.auto.commit", "false"},
+                              {"enable.partition.eof", "false"},
+                              {"isolation.level", "read_committed"}});
+    std::vector<kafka::TopicPartitionOffset> assignment;
+    std::map<std::int32_t, std::int64_t> high;
+    for (std::int32_t p = 0; p < partitions; ++p) {
+        auto marks = consumer.watermarks(topic, p, 10s);
+        if (!marks) {
+            ADD_FAILURE() << "watermarks of " << topic << "[" << p << "]: " << marks.error().message();
+            return out;
+        }
+        out[p];
+        if (marks.value().second > marks.value().first) {
+            high[p] = marks.value().second;
+            assignment.push_back({topic, p, marks.value().first});
+        }
+    }
+    if (assignment.empty()) return out;
+    EXPECT_TRUE(consumer.assign(assignment));
+    const auto deadline = deadline_in(120s);
+    while (!high.empty() && std::chrono::steady_clock::now() < deadline) {
+        auto m = consumer.poll(200ms);
+        if (!m) continue;
+        if (m.error()) {
+            ADD_FAILURE() << "reading " << topic << ": " << m.error_message();
+            break;
+        }
+        TestRecord r{m.partition(), m.offset(), as_string(m.key()), as_string(m.value()), {},
+                     m.timestamp().value_or(-1)};
+        for (const auto& h : m.headers()) r.headers.emplace_back(std::string(h.name), as_string(h.value));
+        out[m.partition()].push_back(std::move(r));
+        // Control records (transaction markers) take offsets too: stop at the
+        // high watermark, not at a record count.
+        auto it = high.find(m.partition());
+        if (it != high.end() && m.offset() + 1 >= it->second) high.erase(it);
+    }
+    EXPECT_TRUE(high.empty()) << "did not reach the end of " << topic;
+    return out;
+}
+
+std::size_t count(const std::map<std::int32_t, std::vector<TestRecord>>& records) {
+    std::size_t n = 0;
+    for (const auto& [p, v] : records) n += v.size();
+    return n;
+}
+
+bool wait_for_records(const std::string& bootstrap, const std::string& topic, std::size_t n,
+                      std::chrono::milliseconds timeout) {
+    const auto deadline = deadline_in(timeout);
+    while (std::chrono::steady_clock::now() < deadline) {
+        // A new client each round: a client's metadata cache would not see
+        // partitions added meanwhile.
+        kafka::Admin admin(settings_for("test", bootstrap));
+        std::size_t total = 0;
+        const int partitions = partition_count(bootstrap, topic);
+        for (std::int32_t p = 0; p < partitions; ++p) {
+            if (auto m = admin.watermarks(topic, p, 5s)) {
+                total += static_cast<std::size_t>(m.value().second - m.value().first);
+            }
+        }
+        if (partitions > 0 && total >= n) return true;
+        std::this_thread::sleep_for(100ms);  // test-side polling of a remote state
+    }
+    return false;
+}
+
+bool wait_for_commits_at_end(const std::string& bootstrap, const std::string& group,
+                             const std::string& topic, std::chrono::milliseconds timeout) {
+    const auto deadline = deadline_in(timeout);
+    kafka::Consumer consumer(settings_for("test", bootstrap),
+                             {{"group.id", group}, {"enable.auto.commit", "false"}});
+    const int partitions = partition_count(bootstrap, topic);
+    std::vector<kafka::TopicPartition> tps;
+    for (std::int32_t p = 0; p < partitions; ++p) tps.push_back({topic, p});
+    while (std::chrono::steady_clock::now() < deadline) {
+        bool done = partitions > 0;
+        auto committed = consumer.committed(tps, 10s);
+        for (std::int32_t p = 0; done && p < partitions; ++p) {
+            auto marks = consumer.watermarks(topic, p, 10s);
+            if (!committed || !marks) {
+                done = false;
+                break;
+            }
+            const auto high = marks.value().second;
+            const auto at = committed.value()[static_cast<std::size_t>(p)].offset;
+            if (high > marks.value().first && at < high) done = false;
+        }
+        if (done) return true;
+        std::this_thread::sleep_for(200ms);
+    }
+    return false;
+}
+
+std::int64_t low_watermark(const std::string& bootstrap, const std::string& topic,
+                           std::int32_t partition) {
+    kafka::Admin admin(settings_for("test", bootstrap));
+    auto m = admin.watermarks(topic, partition, 10s);
+    return m ? m.value().first : -1;
+}
+
+std::map<std::string, std::string> topic_configs(const std::string& bootstrap,
+                                                 const std::string& topic) {
+    kafka::Admin admin(settings_for("test", bootstrap));
+    std::map<std::string, std::string> out;
+    if (auto entries = admin.describe_topic_config(topic, 10s)) {
+        for (const auto& e : entries.value()) out[e.name] = e.value;
+    }
+    return out;
+}
+
+std::string flow_config(const std::string& flow_name, const std::string& source_bootstrap,
+                        const std::string& target_bootstrap, const std::string& include,
+                        const std::string& extra_flow) {
+    std::ostringstream y;
+    y << "clusters:\n"
+      << "  primary: { bootstrap: \"" << source_bootstrap << "\" }\n"
+      << "  dr: { bootstrap: \"" << target_bootstrap << "\" }\n"
+      << "flows:\n"
+      << "  - name: " << flow_name << "\n"
+      << "    source: primary\n"
+      << "    target: dr\n"
+      << "    topics: { include: [\"" << include << "\"] }\n"
+      << "    workers: 2\n"
+      << extra_flow << "log: { level: " << log_level() << " }\n"
+      << "shutdown: { timeout: 20s }\n";
+    return y.str();
+}
+
+KmirrorProcess::KmirrorProcess(const std::string& config_yaml, const std::string& name) {
+    dir_ = (std::filesystem::temp_directory_path() / unique_name("kmirror-" + name)).string();
+    std::filesystem::create_directories(dir_);
+    config_path_ = dir_ + "/kmirror.yaml";
+    log_path_ = dir_ + "/kmirror.log";
+    std::ofstream(config_path_) << config_yaml;
+}
+
+KmirrorProcess::~KmirrorProcess() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+    if (!::testing::Test::HasFailure()) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    } else {
+        std::cerr << "kmirror log kept at " << log_path_ << "\n";
+    }
+}
+
+void KmirrorProcess::start() {
+    ASSERT_LE(pid_, 0) << "already running";
+    ++runs_;
+    exit_code_ = -1;
+    pid_ = ::fork();
+    ASSERT_GE(pid_, 0);
+    if (pid_ == 0) {
+        // Child: append to the log, so restarts keep the history.
+        FILE* f = std::freopen(log_path_.c_str(), "a", stderr);
+        (void)f;
+        ::dup2(STDERR_FILENO, STDOUT_FILENO);
+        ::execl(KMIRROR_BINARY, KMIRROR_BINARY, "run", "-c", config_path_.c_str(),
+                static_cast<char*>(nullptr));
+        std::_Exit(127);
+    }
+}
+
+bool KmirrorProcess::wait_ready(std::chrono::milliseconds timeout) {
+    const auto deadline = deadline_in(timeout);
+    const auto wanted = static_cast<std::size_t>(runs_);
+    while (std::chrono::steady_clock::now() < deadline) {
+        const auto text = log();
+        std::size_t seen = 0;
+        for (auto pos = text.find("kmirror ready"); pos != std::string::npos;
+             pos = text.find("kmirror ready", pos + 1)) {
+            ++seen;
+        }
+        if (seen >= wanted) return true;
+        if (!running()) return false;
+        std::this_thread::sleep_for(50ms);
+    }
+    return false;
+}
+
+void KmirrorProcess::signal(int signo) {
+    if (pid_ > 0) ::kill(pid_, signo);
+}
+
+bool KmirrorProcess::running() { return reap(false) < 0 && pid_ > 0; }
+
+int KmirrorProcess::reap(bool block) {
+    if (pid_ <= 0) return exit_code_;
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
+    if (r != pid_) return -1;
+    pid_ = -1;
+    if (WIFEXITED(status)) {
+        exit_code_ = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        exit_code_ = 128 + WTERMSIG(status);
+    }
+    return exit_code_;
+}
+
+int KmirrorProcess::wait_exit(std::chrono::milliseconds timeout) {
+    const auto deadline = deadline_in(timeout);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (int code = reap(false); code >= 0) return code;
+        std::this_thread::sleep_for(20ms);
+    }
+    return -1;
+}
+
+std::string KmirrorProcess::log() const {
+    std::ifstream f(log_path_);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+std::pair<int, std::string> run_kmirror(const std::vector<std::string>& args) {
+    std::string cmd = KMIRROR_BINARY;
+    for (const auto& a : args) cmd += " '" + a + "'";
+    cmd += " 2>&1";
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return {-1, "popen failed"};
+    char buf[4096];
+    std::size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    const int status = ::pclose(p);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace kmirror::test

@@ -1,0 +1,104 @@
+#pragma once
+// Helpers shared by the integration tests: topics, records, reading a whole
+// topic back, and the kmirror binary as a child process.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kafka/admin.h"
+#include "kafka/producer.h"
+
+namespace kmirror::test {
+
+/// A deadline `d` from now, stretched by KMIRROR_TEST_TIMEOUT_SCALE.
+std::chrono::steady_clock::time_point deadline_in(std::chrono::milliseconds d);
+/// A name no other test (or test binary) uses: base-<pid>-<n>.
+std::string unique_name(const std::string& base);
+
+kafka::ClientSettings settings_for(const std::string& alias, const std::string& bootstrap);
+
+/// What a consumer of the target sees of one record.
+struct TestRecord {
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+    std::optional<std::string> key;
+    std::optional<std::string> value;
+    std::vector<std::pair<std::string, std::optional<std::string>>> headers;
+    std::int64_t timestamp = 0;
+    /// Same content (offsets may differ between source and target).
+    [[nodiscard]] bool same_content(const TestRecord& o) const {
+        return partition == o.partition && key == o.key && value == o.value &&
+               headers == o.headers && timestamp == o.timestamp;
+    }
+};
+
+void create_topic(const std::string& bootstrap, const std::string& topic, int partitions,
+                  const std::map<std::string, std::string>& configs = {});
+/// Produces and waits until every record is acknowledged (fails the test if not).
+void produce(const std::string& bootstrap, const std::vector<kafka::Record>& records);
+/// Partition count of a topic, 0 if it does not exist.
+int partition_count(const std::string& bootstrap, const std::string& topic);
+/// Every record now in the topic (from the low to the high watermark), by partition.
+std::map<std::int32_t, std::vector<TestRecord>> read_topic(const std::string& bootstrap,
+                                                           const std::string& topic);
+std::size_t count(const std::map<std::int32_t, std::vector<TestRecord>>& records);
+/// Waits until the topic holds at least `n` records.
+bool wait_for_records(const std::string& bootstrap, const std::string& topic, std::size_t n,
+                      std::chrono::milliseconds timeout);
+/// Waits until group `group` committed the end of every partition of `topic`
+/// on that cluster: everything written so far was mirrored and acknowledged.
+bool wait_for_commits_at_end(const std::string& bootstrap, const std::string& group,
+                             const std::string& topic, std::chrono::milliseconds timeout);
+/// The low watermark of a partition.
+std::int64_t low_watermark(const std::string& bootstrap, const std::string& topic,
+                           std::int32_t partition);
+std::map<std::string, std::string> topic_configs(const std::string& bootstrap,
+                                                 const std::string& topic);
+
+/// A flow config for two clusters; `extra_flow` is appended to the flow (YAML
+/// lines indented by 4 spaces).
+std::string flow_config(const std::string& flow_name, const std::string& source_bootstrap,
+                        const std::string& target_bootstrap, const std::string& include,
+                        const std::string& extra_flow = "");
+
+/// kmirror run -c <config>, as a child process with its output in a file.
+class KmirrorProcess {
+public:
+    KmirrorProcess(const std::string& config_yaml, const std::string& name);
+    ~KmirrorProcess();
+    KmirrorProcess(const KmirrorProcess&) = delete;
+    KmirrorProcess& operator=(const KmirrorProcess&) = delete;
+
+    void start();
+    /// Waits for "kmirror ready" in the log.
+    bool wait_ready(std::chrono::milliseconds timeout);
+    void signal(int signo);
+    /// Exit code, or -1 if it did not exit in time; a signal death is 128+signo.
+    int wait_exit(std::chrono::milliseconds timeout);
+    [[nodiscard]] bool running();
+    [[nodiscard]] std::string log() const;
+    [[nodiscard]] const std::string& config_path() const { return config_path_; }
+
+private:
+    /// Collects the exit status if the child ended; its exit code or -1.
+    int reap(bool block);
+
+    std::string dir_;
+    std::string config_path_;
+    std::string log_path_;
+    pid_t pid_ = -1;
+    int runs_ = 0;
+    int exit_code_ = -1;
+};
+
+/// Runs the kmirror binary to completion: exit code and combined output.
+std::pair<int, std::string> run_kmirror(const std::vector<std::string>& args);
+
+}  // namespace kmirror::test

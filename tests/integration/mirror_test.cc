@@ -1,0 +1,173 @@
+// Mirroring against two real Kafka clusters (started once for this binary).
+// Each test mirrors its own topics with its own flow, so tests do not mix.
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "tests/harness/kafka_cluster.h"
+#include "tests/integration/mirror_fixture.h"
+
+namespace kmirror::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string source() { return harness::source().bootstrap(); }
+std::string target() { return harness::target().bootstrap(); }
+
+// Every record of `from` is in `to`, same partition, same order, same content.
+void expect_same_records(const std::map<std::int32_t, std::vector<TestRecord>>& from,
+                         const std::map<std::int32_t, std::vector<TestRecord>>& to) {
+    ASSERT_EQ(from.size(), to.size()) << "partition counts differ";
+    for (const auto& [p, records] : from) {
+        const auto& copy = to.at(p);
+        ASSERT_EQ(records.size(), copy.size()) << "partition " << p;
+        for (std::size_t i = 0; i < records.size(); ++i) {
+            ASSERT_TRUE(records[i].same_content(copy[i]))
+                << "partition " << p << " record " << i << ": source offset "
+                << records[i].offset << " differs on the target (offset " << copy[i].offset
+                << ")";
+        }
+    }
+}
+
+TEST(Mirror, CopiesEveryRecordWithKeyNullValueHeadersTimestampAndPartition) {
+    // Given three topics of three partitions and 100,000 records in all, with
+    // keys, some null values, headers and explicit timestamps,
+    const auto base = unique_name("exact");
+    const std::vector<std::string> topics{base + "-a", base + "-b", base + "-c"};
+    for (const auto& t : topics) create_topic(source(), t, 3);
+    std::vector<kafka::Record> records;
+    constexpr int kRecords = 100'000;
+    // Recent timestamps: records older than the topic's retention would be
+    // deleted by the broker before the comparison.
+    const std::int64_t t0 = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count() -
+                            3'600'000;
+    for (int i = 0; i < kRecords; ++i) {
+        kafka::Record r;
+        r.topic = topics[static_cast<std::size_t>(i % 3)];
+        r.partition = (i / 3) % 3;
+        r.key = "key-" + std::to_string(i);
+        if (i % 10 != 0) r.value = "value-" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 50), 'x');
+        if (i % 4 == 0) r.headers = {{"trace", "t-" + std::to_string(i)}, {"empty", std::nullopt}};
+        r.timestamp = t0 + i;
+        records.push_back(std::move(r));
+    }
+    produce(source(), records);
+
+    // when kmirror mirrors them,
+    KmirrorProcess kmirror(flow_config(base, source(), target(), base + "-.*"), "exact");
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    for (const auto& t : topics) {
+        ASSERT_TRUE(wait_for_records(target(), "primary." + t, kRecords / 3, 120s))
+            << t << "\n" << kmirror.log();
+    }
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(60s), 0) << kmirror.log();
+
+    // then the target holds exactly the same records, partitions and order.
+    for (const auto& t : topics) {
+        SCOPED_TRACE(t);
+        expect_same_records(read_topic(source(), t), read_topic(target(), "primary." + t));
+    }
+}
+
+TEST(Mirror, TopicCreatedWhileRunningIsMirroredFromItsFirstRecord) {
+    const auto base = unique_name("late");
+    create_topic(source(), base + "-first", 1);
+    KmirrorProcess kmirror(flow_config(base, source(), target(), base + "-.*"), "late");
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+
+    // A topic created after start, written to at once.
+    const auto topic = base + "-new";
+    const auto created = std::chrono::steady_clock::now();
+    create_topic(source(), topic, 2);
+    std::vector<kafka::Record> records;
+    for (int i = 0; i < 500; ++i) {
+        records.push_back({topic, i % 2, "k" + std::to_string(i), "v" + std::to_string(i), {}, 0});
+    }
+    produce(source(), records);
+
+    ASSERT_TRUE(wait_for_records(target(), "primary." + topic, records.size(), 60s))
+        << kmirror.log();
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - created);
+    std::cout << "[ MEASURE  ] new topic to all records on the target: " << took.count()
+              << " ms (refresh_interval 5s)\n";
+    RecordProperty("new_topic_mirrored_ms", static_cast<int>(took.count()));
+    expect_same_records(read_topic(source(), topic), read_topic(target(), "primary." + topic));
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(60s), 0) << kmirror.log();
+}
+
+TEST(Mirror, PartitionsAddedOnTheSourceAreAddedAndMirroredOnTheTarget) {
+    const auto topic = unique_name("grow");
+    create_topic(source(), topic, 1);
+    produce(source(), {{topic, 0, "a", "1", {}, 0}});
+    KmirrorProcess kmirror(flow_config(topic, source(), target(), topic), "grow");
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    ASSERT_TRUE(wait_for_records(target(), "primary." + topic, 1, 60s)) << kmirror.log();
+
+    {
+        kafka::Admin admin(settings_for("test", source()));
+        ASSERT_TRUE(admin.create_partitions(topic, 3, 30s));
+    }
+    std::vector<kafka::Record> records;
+    for (int i = 0; i < 300; ++i) {
+        records.push_back({topic, i % 3, "k" + std::to_string(i), "v" + std::to_string(i), {}, 0});
+    }
+    produce(source(), records);
+
+    ASSERT_TRUE(wait_for_records(target(), "primary." + topic, 301, 90s)) << kmirror.log();
+    EXPECT_EQ(partition_count(target(), "primary." + topic), 3);
+    expect_same_records(read_topic(source(), topic), read_topic(target(), "primary." + topic));
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(60s), 0) << kmirror.log();
+}
+
+TEST(Mirror, CompactedTopicStaysCompactedAndTombstonesStayTombstones) {
+    const auto topic = unique_name("compact");
+    create_topic(source(), topic, 2,
+                 {{"cleanup.policy", "compact"}, {"min.compaction.lag.ms", "60000"}});
+    std::vector<kafka::Record> records;
+    for (int i = 0; i < 200; ++i) {
+        kafka::Record r{topic, i % 2, "key-" + std::to_string(i % 20), std::nullopt, {}, 0};
+        if (i % 7 != 0) r.value = "v" + std::to_string(i);  // every 7th: a tombstone
+        records.push_back(std::move(r));
+    }
+    produce(source(), records);
+
+    KmirrorProcess kmirror(flow_config(topic, source(), target(), topic), "compact");
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    ASSERT_TRUE(wait_for_records(target(), "primary." + topic, records.size(), 60s))
+        << kmirror.log();
+
+    const auto configs = topic_configs(target(), "primary." + topic);
+    EXPECT_EQ(configs.at("cleanup.policy"), "compact");
+    EXPECT_EQ(configs.at("min.compaction.lag.ms"), "60000");
+    const auto copy = read_topic(target(), "primary." + topic);
+    std::size_t tombstones = 0;
+    for (const auto& [p, recs] : copy) {
+        for (const auto& r : recs) tombstones += r.value ? 0 : 1;
+    }
+    EXPECT_EQ(tombstones, 29u);  // i = 0, 7, ..., 196
+    expect_same_records(read_topic(source(), topic), copy);
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(60s), 0) << kmirror.log();
+}
+
+}  // namespace
+}  // namespace kmirror::test
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    ::testing::AddGlobalTestEnvironment(new kmirror::harness::TwoClusterEnvironment());
+    return RUN_ALL_TESTS();
+}

@@ -1,0 +1,204 @@
+// Crashes, clean stops, lost source data and unreachable clusters, against
+// two real Kafka clusters (started once for this binary).
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "tests/harness/kafka_cluster.h"
+#include "tests/integration/mirror_fixture.h"
+
+namespace kmirror::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string source() { return harness::source().bootstrap(); }
+std::string target() { return harness::target().bootstrap(); }
+
+// Writes `chunks` x `per_chunk` uniquely numbered records, pausing between
+// chunks so that the stream spans the kills and stops of a test.
+std::thread produce_in_background(const std::string& topic, int partitions, int chunks,
+                                  int per_chunk, std::chrono::milliseconds pause) {
+    return std::thread([=] {
+        for (int c = 0; c < chunks; ++c) {
+            std::vector<kafka::Record> records;
+            for (int i = 0; i < per_chunk; ++i) {
+                const int id = c * per_chunk + i;
+                records.push_back({topic, id % partitions, "k" + std::to_string(id),
+                                   "id-" + std::to_string(id), {}, 0});
+            }
+            produce(source(), records);
+            std::this_thread::sleep_for(pause);
+        }
+    });
+}
+
+struct Tally {
+    std::size_t total = 0;
+    std::size_t distinct = 0;
+    std::size_t missing = 0;
+    std::size_t duplicates() const { return total - distinct; }
+};
+
+// Compares by record identity (the value), partition by partition.
+Tally tally(const std::map<std::int32_t, std::vector<TestRecord>>& source_records,
+            const std::map<std::int32_t, std::vector<TestRecord>>& target_records) {
+    Tally t;
+    for (const auto& [p, recs] : source_records) {
+        std::set<std::string> copied;
+        auto it = target_records.find(p);
+        if (it != target_records.end()) {
+            for (const auto& r : it->second) {
+                ++t.total;
+                copied.insert(r.value.value_or(""));
+            }
+        }
+        t.distinct += copied.size();
+        for (const auto& r : recs) t.missing += copied.count(r.value.value_or("")) ? 0 : 1;
+    }
+    return t;
+}
+
+TEST(Robustness, KillNineThreeTimesWhileProducingLosesNoRecord) {
+    const auto topic = unique_name("crash");
+    create_topic(source(), topic, 3);
+    KmirrorProcess kmirror(flow_config(topic, source(), target(), topic), "crash");
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+
+    auto producer = produce_in_background(topic, 3, 60, 500, 150ms);
+    std::random_device rd;
+    const auto seed = rd();
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> delay_ms(500, 3000);
+    std::cout << "[ INFO     ] kill seed " << seed << "\n";
+    for (int kill = 0; kill < 3; ++kill) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+        kmirror.signal(SIGKILL);
+        ASSERT_EQ(kmirror.wait_exit(30s), 128 + SIGKILL);
+        kmirror.start();
+        ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    }
+    producer.join();
+    ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + topic, topic, 120s))
+        << kmirror.log();
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(60s), 0);
+
+    const auto src = read_topic(source(), topic);
+    const auto t = tally(src, read_topic(target(), "primary." + topic));
+    std::cout << "[ MEASURE  ] after 3 x kill -9: " << count(src) << " source records, "
+              << t.missing << " missing, " << t.duplicates() << " duplicates on the target\n";
+    RecordProperty("duplicates", static_cast<int>(t.duplicates()));
+    EXPECT_EQ(count(src), 30'000u);
+    EXPECT_EQ(t.missing, 0u);
+    EXPECT_EQ(t.distinct, count(src));
+}
+
+TEST(Robustness, SigtermDrainsSoARestartHasNoDuplicatesAndNoGaps) {
+    const auto topic = unique_name("drain");
+    create_topic(source(), topic, 3);
+    KmirrorProcess kmirror(flow_config(topic, source(), target(), topic), "drain");
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+
+    auto producer = produce_in_background(topic, 3, 40, 500, 100ms);
+    std::this_thread::sleep_for(2s);  // stop in the middle of the stream
+    kmirror.signal(SIGTERM);
+    ASSERT_EQ(kmirror.wait_exit(40s), 0) << kmirror.log();
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    producer.join();
+    ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + topic, topic, 120s))
+        << kmirror.log();
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(60s), 0);
+
+    const auto src = read_topic(source(), topic);
+    const auto copy = read_topic(target(), "primary." + topic);
+    const auto t = tally(src, copy);
+    EXPECT_EQ(count(src), 20'000u);
+    EXPECT_EQ(t.missing, 0u);
+    EXPECT_EQ(t.duplicates(), 0u);
+    EXPECT_EQ(count(copy), count(src));
+}
+
+TEST(Robustness, SourceRecordsDeletedBeforeTheyWereCopiedAreReportedNotSkipped) {
+    const auto topic = unique_name("overrun");
+    create_topic(source(), topic, 1);
+    std::vector<kafka::Record> first;
+    for (int i = 0; i < 100; ++i) first.push_back({topic, 0, std::nullopt, "a" + std::to_string(i), {}, 0});
+    produce(source(), first);
+    KmirrorProcess kmirror(flow_config(topic, source(), target(), topic), "overrun");
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + topic, topic, 60s));
+    kmirror.signal(SIGTERM);
+    ASSERT_EQ(kmirror.wait_exit(40s), 0);
+
+    // While kmirror is stopped, tiny retention deletes records it never copied.
+    {
+        kafka::Admin admin(settings_for("test", source()));
+        ASSERT_TRUE(admin.alter_topic_config(topic, {{"retention.ms", "500"}, {"segment.ms", "200"}},
+                                             10s));
+    }
+    for (int batch = 0; batch < 6; ++batch) {
+        std::vector<kafka::Record> more;
+        for (int i = 0; i < 20; ++i) more.push_back({topic, 0, std::nullopt, "b", {}, 0});
+        produce(source(), more);
+        std::this_thread::sleep_for(300ms);  // let segments roll by segment.ms
+    }
+    const auto deadline = deadline_in(60s);
+    while (low_watermark(source(), topic, 0) <= 100 && std::chrono::steady_clock::now() < deadline) {
+        produce(source(), {{topic, 0, std::nullopt, "c", {}, 0}});
+        std::this_thread::sleep_for(300ms);
+    }
+    const auto low = low_watermark(source(), topic, 0);
+    ASSERT_GT(low, 100) << "retention did not delete the records in time";
+
+    // Default on_data_loss: stop. The gap is logged with its offsets and counted.
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    const auto expected = "offsets 100.." + std::to_string(low - 1) + " (" +
+                          std::to_string(low - 100) + " records) were deleted on the source";
+    const auto found = [&] { return kmirror.log().find(expected) != std::string::npos; };
+    const auto log_deadline = deadline_in(30s);
+    while (!found() && std::chrono::steady_clock::now() < log_deadline) std::this_thread::sleep_for(100ms);
+    EXPECT_TRUE(found()) << "expected \"" << expected << "\" in:\n" << kmirror.log();
+    EXPECT_NE(kmirror.log().find("DATA LOSS on " + topic + "[0]"), std::string::npos);
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(40s), 0);
+    EXPECT_NE(kmirror.log().find(std::to_string(low - 100) + " records lost"), std::string::npos)
+        << kmirror.log();
+    // Nothing after the gap was copied silently.
+    EXPECT_EQ(count(read_topic(target(), "primary." + topic)), 100u);
+}
+
+TEST(Robustness, UnreachableClusterIsReportedByNameWithinThirtySeconds) {
+    // A port nothing listens on.
+    const auto config = flow_config("nowhere", source(), "127.0.0.1:1", "nothing");
+    KmirrorProcess kmirror(config, "nowhere");
+    const auto started = std::chrono::steady_clock::now();
+    kmirror.start();
+    const int code = kmirror.wait_exit(30s);
+    const auto took = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::steady_clock::now() - started);
+    EXPECT_EQ(code, 1) << kmirror.log();
+    EXPECT_NE(kmirror.log().find("target cluster 'dr' at 127.0.0.1:1"), std::string::npos)
+        << kmirror.log();
+    std::cout << "[ MEASURE  ] unreachable cluster reported after " << took.count() << " s\n";
+}
+
+}  // namespace
+}  // namespace kmirror::test
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    ::testing::AddGlobalTestEnvironment(new kmirror::harness::TwoClusterEnvironment());
+    return RUN_ALL_TESTS();
+}
