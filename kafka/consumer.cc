@@ -117,13 +117,22 @@ Result<void> Consumer::commit(const std::vector<TopicPartitionOffset>& offsets, 
     return check(rd_kafka_commit(rk_.get(), list.get(), async ? 1 : 0));
 }
 
-Result<void> Consumer::seek(const TopicPartitionOffset& position,
-                            std::chrono::milliseconds timeout) {
-    auto list = to_list(std::vector<TopicPartitionOffset>{position});
-    if (auto r = check(rd_kafka_seek_partitions(rk_.get(), list.get(), to_int_ms(timeout))); !r) {
-        return r;
+Result<void> Consumer::reposition(const TopicPartitionOffset& position) {
+    auto at = to_list(std::vector<TopicPartitionOffset>{position});
+    const bool cooperative =
+        std::strcmp(rd_kafka_rebalance_protocol(rk_.get()), "COOPERATIVE") == 0;
+    if (cooperative) {
+        if (auto r = check(rd_kafka_incremental_unassign(rk_.get(), at.get())); !r) return r;
+        return check(rd_kafka_incremental_assign(rk_.get(), at.get()));
     }
-    return check(list->elems[0].err);
+    rd_kafka_topic_partition_list_t* raw = nullptr;
+    if (auto r = check(rd_kafka_assignment(rk_.get(), &raw)); !r) return r;
+    TopicPartitionListPtr all(raw);
+    for (int i = 0; i < all->cnt; ++i) {
+        auto& e = all->elems[i];
+        if (position.topic == e.topic && position.partition == e.partition) e.offset = position.offset;
+    }
+    return check(rd_kafka_assign(rk_.get(), all.get()));
 }
 
 void Consumer::pause(const std::vector<TopicPartition>& partitions) {

@@ -46,7 +46,10 @@ public:
         const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout);
     /// Commits the given next-offsets. Synchronous unless `async`.
     Result<void> commit(const std::vector<TopicPartitionOffset>& offsets, bool async);
-    Result<void> seek(const TopicPartitionOffset& position, std::chrono::milliseconds timeout);
+    /// Restarts fetching of an assigned partition at `position`. Re-assigning
+    /// also works on a partition whose fetcher stopped after an offset-reset
+    /// error, where rd_kafka_seek_partitions fails with ERR__STATE.
+    Result<void> reposition(const TopicPartitionOffset& position);
     void pause(const std::vector<TopicPartition>& partitions);
     void resume(const std::vector<TopicPartition>& partitions);
     /// Low and high watermark of a partition, asked of the broker.

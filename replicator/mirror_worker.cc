@@ -223,7 +223,7 @@ void MirrorWorker::handle_offset_reset(const kafka::Message& message) {
     const auto [low, high] = marks.value();
     if (missing_from < 0) {
         // No committed offset at all: a new partition, copied from its start.
-        (void)consumer_->seek({tp.topic, tp.partition, kafka::kOffsetBeginning}, kAdminTimeout);
+        (void)consumer_->reposition({tp.topic, tp.partition, kafka::kOffsetBeginning});
         return;
     }
     std::string what;
@@ -239,22 +239,23 @@ void MirrorWorker::handle_offset_reset(const kafka::Message& message) {
                " (topic deleted and re-created, or truncated)";
     }
     flow_.stats().records_lost.fetch_add(lost, std::memory_order_relaxed);
-    auto* progress = flow_.progress(tp.topic, tp.partition);
-    if (cfg.on_data_loss == config::OnDataLoss::continue_) {
-        spdlog::error("flow '{}': DATA LOSS on {}[{}]: {}; continuing from offset {} "
-                      "(on_data_loss: continue)",
-                      cfg.name, tp.topic, tp.partition, what, low);
-        if (auto r = consumer_->seek({tp.topic, tp.partition, low}, kAdminTimeout); !r) {
+    const bool go_on = cfg.on_data_loss == config::OnDataLoss::continue_;
+    spdlog::error("flow '{}': DATA LOSS on {}[{}]: {}; {}", cfg.name, tp.topic, tp.partition, what,
+                  go_on ? "continuing from offset " + std::to_string(low) +
+                              " (on_data_loss: continue)"
+                        : "partition stopped (on_data_loss: stop; set on_data_loss: continue "
+                          "to mirror from offset " +
+                              std::to_string(low) + ")");
+    if (go_on) {
+        if (auto r = consumer_->reposition({tp.topic, tp.partition, low}); !r) {
             spdlog::error("flow '{}': seek {}[{}] to {} failed: {}", cfg.name, tp.topic,
                           tp.partition, low, r.error().message());
         }
         return;
     }
-    if (progress) {
-        stop_partition(*progress, "DATA LOSS: " + what +
-                                      "; partition stopped (on_data_loss: stop). Set "
-                                      "on_data_loss: continue to mirror from offset " +
-                                      std::to_string(low));
+    if (auto* progress = flow_.progress(tp.topic, tp.partition)) {
+        progress->stop("data loss: " + what);
+        consumer_->pause({tp});
     }
 }
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "tests/harness/kafka_cluster.h"
+#include "tests/harness/wait.h"
 #include "tests/integration/mirror_fixture.h"
 
 namespace kmirror::test {
@@ -71,13 +72,17 @@ TEST(Robustness, KillNineThreeTimesWhileProducingLosesNoRecord) {
     kmirror.start();
     ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
 
-    auto producer = produce_in_background(topic, 3, 60, 500, 150ms);
+    auto producer = produce_in_background(topic, 3, 150, 200, 200ms);
     std::random_device rd;
     const auto seed = rd();
     std::mt19937 rng(seed);
-    std::uniform_int_distribution<int> delay_ms(500, 3000);
+    std::uniform_int_distribution<int> delay_ms(200, 1500);
     std::cout << "[ INFO     ] kill seed " << seed << "\n";
+    const auto copied = [&] { return count(read_topic(target(), "primary." + topic)); };
     for (int kill = 0; kill < 3; ++kill) {
+        // Kill while records are flowing: wait until this run copies some.
+        const auto before = copied();
+        ASSERT_TRUE(harness::poll_until([&] { return copied() > before; }, 60s)) << kmirror.log();
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
         kmirror.signal(SIGKILL);
         ASSERT_EQ(kmirror.wait_exit(30s), 128 + SIGKILL);
@@ -158,25 +163,48 @@ TEST(Robustness, SourceRecordsDeletedBeforeTheyWereCopiedAreReportedNotSkipped) 
         produce(source(), {{topic, 0, std::nullopt, "c", {}, 0}});
         std::this_thread::sleep_for(300ms);
     }
+    {
+        // Back to the default retention, so the gap stays as it is now.
+        kafka::Admin admin(settings_for("test", source()));
+        ASSERT_TRUE(admin.alter_topic_config(topic, {}, 10s));
+    }
     const auto low = low_watermark(source(), topic, 0);
     ASSERT_GT(low, 100) << "retention did not delete the records in time";
+    const auto high_records = count(read_topic(source(), topic));
 
     // Default on_data_loss: stop. The gap is logged with its offsets and counted.
     kmirror.start();
     ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
-    const auto expected = "offsets 100.." + std::to_string(low - 1) + " (" +
-                          std::to_string(low - 100) + " records) were deleted on the source";
+    const auto gap = std::to_string(low - 100);
+    const auto expected = "DATA LOSS on " + topic + "[0]: offsets 100.." +
+                          std::to_string(low - 1) + " (" + gap +
+                          " records) were deleted on the source before they were mirrored";
     const auto found = [&] { return kmirror.log().find(expected) != std::string::npos; };
-    const auto log_deadline = deadline_in(30s);
-    while (!found() && std::chrono::steady_clock::now() < log_deadline) std::this_thread::sleep_for(100ms);
-    EXPECT_TRUE(found()) << "expected \"" << expected << "\" in:\n" << kmirror.log();
-    EXPECT_NE(kmirror.log().find("DATA LOSS on " + topic + "[0]"), std::string::npos);
+    EXPECT_TRUE(harness::poll_until(found, 30s)) << "expected \"" << expected << "\" in:\n"
+                                                 << kmirror.log();
     kmirror.signal(SIGTERM);
     EXPECT_EQ(kmirror.wait_exit(40s), 0);
-    EXPECT_NE(kmirror.log().find(std::to_string(low - 100) + " records lost"), std::string::npos)
+    EXPECT_NE(kmirror.log().find("0 records mirrored, " + gap + " records lost"),
+              std::string::npos)
         << kmirror.log();
     // Nothing after the gap was copied silently.
     EXPECT_EQ(count(read_topic(target(), "primary." + topic)), 100u);
+
+    // on_data_loss: continue reports the gap again and mirrors what is left.
+    KmirrorProcess resumed(flow_config(topic, source(), target(), topic,
+                                       "    on_data_loss: continue\n"),
+                           "overrun-continue");
+    resumed.start();
+    ASSERT_TRUE(resumed.wait_ready(60s)) << resumed.log();
+    ASSERT_TRUE(wait_for_records(target(), "primary." + topic, 100 + high_records, 60s))
+        << resumed.log();
+    EXPECT_NE(resumed.log().find("continuing from offset " + std::to_string(low)),
+              std::string::npos)
+        << resumed.log();
+    resumed.signal(SIGTERM);
+    EXPECT_EQ(resumed.wait_exit(40s), 0);
+    EXPECT_NE(resumed.log().find(gap + " records lost"), std::string::npos) << resumed.log();
+    EXPECT_EQ(count(read_topic(target(), "primary." + topic)), 100 + high_records);
 }
 
 TEST(Robustness, UnreachableClusterIsReportedByNameWithinThirtySeconds) {
