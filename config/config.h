@@ -58,6 +58,9 @@ struct Flow {
     /// Topic configs never copied to the target.
     std::vector<std::string> config_exclude;
     OnDataLoss on_data_loss = OnDataLoss::stop;
+    /// Heartbeats written to the source's "heartbeats" topic (MM2's format).
+    bool emit_heartbeats = true;
+    Duration heartbeat_interval{1000};
 };
 
 struct State {
@@ -75,6 +78,11 @@ struct Log {
     LogFormat format = LogFormat::text;
 };
 
+struct Metrics {
+    /// Per-partition lag series; off for clusters with very many partitions.
+    bool partition_labels = true;
+};
+
 struct Shutdown {
     Duration timeout{30000};
 };
@@ -85,6 +93,7 @@ struct Config {
     State state;
     Http http;
     Log log;
+    Metrics metrics;
     Shutdown shutdown;
     /// How long start-up waits for a cluster to answer before failing.
     Duration connect_timeout{15000};

@@ -122,7 +122,7 @@ constexpr Table<Rename> rename_table{
     .make_default = [] { return Rename{}; },
 };
 
-constexpr std::array<Field<Flow>, 13> flow_fields{{
+constexpr std::array<Field<Flow>, 15> flow_fields{{
     {.spec = {.key = "name",
               .type = FieldType::string,
               .description = "Unique name of the flow. Its consumer group on the source cluster "
@@ -220,6 +220,19 @@ constexpr std::array<Field<Flow>, 13> flow_fields{{
               .allowed = on_data_loss_names},
      .read = read_member<&Flow::on_data_loss>,
      .dump = dump_member<&Flow::on_data_loss>},
+    {.spec = {.key = "emit_heartbeats",
+              .type = FieldType::boolean,
+              .description = "Write a heartbeat to the source's `heartbeats` topic every "
+                             "`heartbeat_interval` (MirrorMaker 2's format); mirrored like any "
+                             "topic, its age on the target is the end-to-end replication gap."},
+     .read = read_member<&Flow::emit_heartbeats>,
+     .dump = dump_member<&Flow::emit_heartbeats>},
+    {.spec = {.key = "heartbeat_interval",
+              .type = FieldType::duration,
+              .description = "How often a heartbeat is written.",
+              .min = 100},
+     .read = read_member<&Flow::heartbeat_interval>,
+     .dump = dump_member<&Flow::heartbeat_interval>},
 }};
 
 constexpr Table<Flow> flow_table{
@@ -294,6 +307,22 @@ constexpr Table<Log> log_table{
     .make_default = [] { return Log{}; },
 };
 
+constexpr std::array<Field<Metrics>, 1> metrics_fields{{
+    {.spec = {.key = "partition_labels",
+              .type = FieldType::boolean,
+              .description = "Export lag per partition (2 series per partition). Off: per topic "
+                             "only, for clusters with many thousands of partitions."},
+     .read = read_member<&Metrics::partition_labels>,
+     .dump = dump_member<&Metrics::partition_labels>},
+}};
+
+constexpr Table<Metrics> metrics_table{
+    .name = "metrics",
+    .description = "What `/metrics` exports.",
+    .fields = metrics_fields,
+    .make_default = [] { return Metrics{}; },
+};
+
 constexpr std::array<Field<Shutdown>, 1> shutdown_fields{{
     {.spec = {.key = "timeout",
               .type = FieldType::duration,
@@ -359,7 +388,7 @@ void read_flows(Reader& reader, const FieldSpec& /*spec*/, const Entry& entry, C
     }
 }
 
-constexpr std::array<Field<Config>, 7> config_fields{{
+constexpr std::array<Field<Config>, 8> config_fields{{
     {.spec = {.key = "clusters",
               .type = FieldType::section_map,
               .description = "The Kafka clusters, by alias. At least one.",
@@ -402,6 +431,12 @@ constexpr std::array<Field<Config>, 7> config_fields{{
          {.key = "log", .type = FieldType::section, .description = "Logging.", .section = "log"},
      .read = read_section<&Config::log, log_table>,
      .dump = dump_section<&Config::log, log_table>},
+    {.spec = {.key = "metrics",
+              .type = FieldType::section,
+              .description = "Metrics export.",
+              .section = "metrics"},
+     .read = read_section<&Config::metrics, metrics_table>,
+     .dump = dump_section<&Config::metrics, metrics_table>},
     {.spec = {.key = "shutdown",
               .type = FieldType::section,
               .description = "Graceful shutdown.",
@@ -479,7 +514,7 @@ std::vector<TableDoc> schema_docs() {
             describe_table(flow_table),    describe_table(topics_table),
             describe_table(rename_table),  describe_table(state_table),
             describe_table(http_table),    describe_table(log_table),
-            describe_table(shutdown_table)};
+            describe_table(metrics_table), describe_table(shutdown_table)};
 }
 
 }  // namespace kmirror::config

@@ -43,7 +43,7 @@ int run_daemon(const config::Config& config) {
             }));
     }
     try {
-        for (auto& f : flows) f->start(io);
+        for (auto& f : flows) f->start();
     } catch (const replicator::StartError& e) {
         spdlog::critical("{}", e.what());
         stop_all(kExitFailure, "start-up failed");

@@ -157,6 +157,37 @@ Result<std::pair<std::int64_t, std::int64_t>> Consumer::watermarks(
     return std::pair{low, high};
 }
 
+std::optional<std::int64_t> Consumer::cached_high_watermark(const std::string& topic,
+                                                            std::int32_t partition) const {
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    if (rd_kafka_get_watermark_offsets(rk_.get(), topic.c_str(), partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0) {
+        return std::nullopt;
+    }
+    return high;
+}
+
+std::vector<TopicPartitionOffset> Consumer::latest_offsets(
+    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) {
+    std::vector<TopicPartitionOffset> query;
+    query.reserve(partitions.size());
+    // ListOffsets timestamp -1 means "latest".
+    for (const auto& p : partitions) query.push_back({p.topic, p.partition, -1});
+    auto list = to_list(query);
+    std::vector<TopicPartitionOffset> out;
+    if (rd_kafka_offsets_for_times(rk_.get(), list.get(), to_int_ms(timeout)) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return out;
+    }
+    for (int i = 0; i < list->cnt; ++i) {
+        const auto& e = list->elems[i];
+        if (!e.err && e.offset >= 0) out.push_back({e.topic, e.partition, e.offset});
+    }
+    return out;
+}
+
 void Consumer::wake() noexcept {
     if (queue_) rd_kafka_queue_yield(queue_.get());
 }

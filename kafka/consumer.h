@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <exception>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,6 +57,14 @@ public:
     Result<std::pair<std::int64_t, std::int64_t>> watermarks(const std::string& topic,
                                                              std::int32_t partition,
                                                              std::chrono::milliseconds timeout);
+    /// The high watermark of a partition as of the last fetch (no request).
+    [[nodiscard]] std::optional<std::int64_t> cached_high_watermark(const std::string& topic,
+                                                                   std::int32_t partition) const;
+    /// The latest offsets of partitions, asked of their leaders in one request
+    /// per broker (ListOffsets, for partitions that are paused and so fetch no
+    /// watermarks). Partitions that failed are left out.
+    std::vector<TopicPartitionOffset> latest_offsets(const std::vector<TopicPartition>& partitions,
+                                                     std::chrono::milliseconds timeout);
     /// Makes a blocked poll() return now.
     void wake() noexcept;
     /// Leaves the group (revoking through the listener) and stops fetching,

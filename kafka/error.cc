@@ -24,6 +24,11 @@ std::error_code make_error(int rd_kafka_resp_err) noexcept {
     return {rd_kafka_resp_err, error_category()};
 }
 
+std::string error_name(std::error_code ec) {
+    if (ec.category() != error_category()) return ec.message();
+    return rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(ec.value()));
+}
+
 bool is_fatal(std::error_code ec) noexcept {
     return ec.category() == error_category() && ec.value() == RD_KAFKA_RESP_ERR__FATAL;
 }

@@ -2,8 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/clock.h"
 #include "kafka/error.h"
+#include "replicator/heartbeat.h"
 #include "replicator/mirror_worker.h"
+
+#include <boost/asio/post.hpp>
 
 namespace kmirror::replicator {
 namespace {
@@ -49,7 +53,7 @@ void Flow::check_reachable(kafka::Admin& admin, const std::string& role) {
                      std::to_string(config_.connect_timeout.count()) + " ms: " + detail);
 }
 
-void Flow::start(boost::asio::io_context& io) {
+void Flow::start() {
     try {
         source_admin_ = std::make_unique<kafka::Admin>(source_settings_);
         target_admin_ = std::make_unique<kafka::Admin>(target_settings_);
@@ -58,7 +62,19 @@ void Flow::start(boost::asio::io_context& io) {
     }
     check_reachable(*source_admin_, "source");
     check_reachable(*target_admin_, "target");
+    source_reachable_ = true;
+    target_reachable_ = true;
 
+    if (flow_.emit_heartbeats) {
+        try {
+            heartbeats_ = std::make_unique<HeartbeatEmitter>(flow_, source_settings_,
+                                                             *source_admin_, stats_);
+        } catch (const kafka::ConfigError& e) {
+            throw StartError("flow '" + flow_.name + "': " + e.what());
+        }
+        auto md = source_admin_->metadata(config_.connect_timeout);
+        if (!md || !heartbeats_->ensure_topic(md.value().brokers)) heartbeats_.reset();
+    }
     topics_ = std::make_unique<TopicSync>(flow_, *source_admin_, *target_admin_, stats_);
     auto topics = topics_->run_discovery();
     if (!topics) {
@@ -107,10 +123,64 @@ void Flow::start(boost::asio::io_context& io) {
     spdlog::info("flow '{}': mirroring {} topic(s) from '{}' to '{}' with {} worker(s)",
                  flow_.name, subscribed_.size(), flow_.source, flow_.target, flow_.workers);
 
-    discovery_timer_ = std::make_unique<boost::asio::steady_timer>(io);
-    config_timer_ = std::make_unique<boost::asio::steady_timer>(io);
+    discovery_timer_ = std::make_unique<boost::asio::steady_timer>(admin_io_);
+    config_timer_ = std::make_unique<boost::asio::steady_timer>(admin_io_);
+    heartbeat_timer_ = std::make_unique<boost::asio::steady_timer>(admin_io_);
     schedule_discovery();
     schedule_config_sync();
+    if (heartbeats_) schedule_heartbeat();
+    // Runs until the timers are cancelled by stop().
+    admin_thread_ = std::thread([this] {
+        try {
+            admin_io_.run();
+        } catch (const std::exception& e) {
+            fail(std::string("admin thread failed: ") + e.what());
+        }
+    });
+    started_ = true;
+}
+
+void Flow::schedule_heartbeat() {
+    heartbeat_timer_->expires_after(flow_.heartbeat_interval);
+    heartbeat_timer_->async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopping_) return;
+        heartbeats_->emit();
+        schedule_heartbeat();
+    });
+}
+
+void Flow::note_heartbeat(const kafka::Message& record) {
+    const auto key = record.key();
+    const auto value = record.value();
+    if (!key || !value) return;
+    const auto hb = decode_heartbeat(*key, *value);
+    // The source's heartbeats topic carries the heartbeats of every flow
+    // leaving it: only ours measure this flow.
+    if (!hb || hb->source_alias != flow_.source || hb->target_alias != flow_.target) return;
+    auto seen = stats_.last_heartbeat_ms.load(std::memory_order_relaxed);
+    while (hb->timestamp_ms > seen &&
+           !stats_.last_heartbeat_ms.compare_exchange_weak(seen, hb->timestamp_ms)) {
+    }
+}
+
+std::optional<std::string> Flow::not_ready_reason() const {
+    if (failed_) return "flow failed";
+    if (!started_) return "starting";
+    if (stopping_) return "stopping";
+    if (!source_reachable_) return "source cluster '" + flow_.source + "' unreachable";
+    if (!target_reachable_) return "target cluster '" + flow_.target + "' unreachable";
+    if (stats_.assigned_partitions.load() <= 0) return "no partitions assigned";
+    return std::nullopt;
+}
+
+std::string Flow::last_source_error() const {
+    return source_admin_ ? source_admin_->last_error() : std::string();
+}
+
+std::string Flow::last_target_error() const {
+    std::string e = producer_ ? producer_->last_error() : std::string();
+    if (e.empty() && target_admin_) e = target_admin_->last_error();
+    return e;
 }
 
 void Flow::schedule_discovery() {
@@ -133,6 +203,8 @@ void Flow::schedule_config_sync() {
 
 void Flow::discover() {
     auto topics = topics_->run_discovery();
+    source_reachable_ = topics_->source_answered();
+    target_reachable_ = topics_->target_answered();
     if (!topics || topics.value() == subscribed_) return;
     subscribed_ = topics.value();
     spdlog::info("flow '{}': now mirroring {} topic(s)", flow_.name, subscribed_.size());
@@ -150,15 +222,24 @@ PartitionProgress* Flow::progress(std::string_view topic, std::int32_t partition
     return it == progress_.end() ? nullptr : it->second.get();
 }
 
-PartitionProgress* Flow::track(const std::string& topic, std::int32_t partition) {
+PartitionProgress* Flow::track(const std::string& topic, std::int32_t partition,
+                               std::optional<SourceOffset> start, bool acknowledged) {
     std::unique_lock lock(progress_mu_);
     auto& slot = progress_[{topic, partition}];
     if (!slot) {
         slot = std::make_unique<PartitionProgress>(topic, partition, topics_->target_topic(topic));
-    } else {
-        slot->reset();
     }
+    slot->reset(start, acknowledged);
+    slot->assigned.store(true);
     return slot.get();
+}
+
+std::vector<PartitionProgress*> Flow::partitions() {
+    std::shared_lock lock(progress_mu_);
+    std::vector<PartitionProgress*> out;
+    out.reserve(progress_.size());
+    for (auto& [key, p] : progress_) out.push_back(p.get());
+    return out;
 }
 
 void Flow::fail(const std::string& reason) {
@@ -176,8 +257,13 @@ void Flow::on_delivery(kafka::DeliveryReport& report) noexcept {
         const SourceOffset offset(src.offset());
         if (!report.error) {
             progress->ack(offset);
+            progress->records.fetch_add(1, std::memory_order_relaxed);
+            progress->bytes.fetch_add(src.size(), std::memory_order_relaxed);
             stats_.records.fetch_add(1, std::memory_order_relaxed);
-            stats_.bytes.fetch_add(src.size(), std::memory_order_relaxed);
+            if (const auto ts = src.timestamp()) {
+                stats_.latency.observe_ms(now_ms() - *ts);
+                if (progress->is_heartbeats()) note_heartbeat(src);
+            }
             return;
         }
         if (is(report.error, RD_KAFKA_RESP_ERR__PURGE_QUEUE) ||
@@ -191,7 +277,7 @@ void Flow::on_delivery(kafka::DeliveryReport& report) noexcept {
         }
         // Refused for good (too large, not authorized, ...): the partition
         // stops at this record and says so; it is never skipped silently.
-        stats_.produce_errors.fetch_add(1, std::memory_order_relaxed);
+        stats_.produce_errors.add(kafka::error_name(report.error));
         const auto reason = "record at offset " + std::to_string(offset.value()) +
                             " was refused by target cluster '" + flow_.target + "' for topic '" +
                             std::string(report.topic) + "': " + report.error_message;
@@ -209,8 +295,13 @@ void Flow::stop(std::chrono::steady_clock::time_point deadline) {
     if (stopping_.exchange(true) && worker_threads_.empty() && !delivery_thread_.joinable()) {
         return;
     }
-    if (discovery_timer_) discovery_timer_->cancel();
-    if (config_timer_) config_timer_->cancel();
+    // Cancelled timers let admin_io_.run() return (no io_context::stop()).
+    boost::asio::post(admin_io_, [this] {
+        if (discovery_timer_) discovery_timer_->cancel();
+        if (config_timer_) config_timer_->cancel();
+        if (heartbeat_timer_) heartbeat_timer_->cancel();
+    });
+    if (admin_thread_.joinable()) admin_thread_.join();
     // Phase 1: stop intake.
     for (auto& w : workers_) w->request_stop();
     for (auto& t : worker_threads_) t.join();

@@ -2,8 +2,11 @@
 // Flow: mirrors one source cluster into one target cluster.
 //
 // Thread model (DESIGN.md "Data path"):
-//  * the daemon's io_context thread runs this flow's timers: topic discovery
-//    (refresh_interval) and topic-config sync (config_sync_interval);
+//  * the flow's admin thread runs its timers on its own io_context: topic
+//    discovery (refresh_interval), topic-config sync (config_sync_interval)
+//    and heartbeats (heartbeat_interval). Admin calls block up to seconds
+//    when a cluster is down, so they stay off the daemon's io_context, which
+//    serves signals and HTTP;
 //  * `workers` MirrorWorker threads, each owning one source consumer in the
 //    group "kmirror.<flow>"; they hand records to the shared target producer;
 //  * one delivery thread polls the producer; delivery reports only touch
@@ -31,6 +34,7 @@
 #include "kafka/admin.h"
 #include "kafka/producer.h"
 #include "replicator/flow_stats.h"
+#include "replicator/heartbeat_emitter.h"
 #include "replicator/partition_progress.h"
 #include "replicator/topic_sync.h"
 
@@ -59,7 +63,7 @@ public:
 
     /// Connects to both clusters, creates the target topics and starts the
     /// threads and timers. Throws StartError naming the cluster at fault.
-    void start(boost::asio::io_context& io);
+    void start();
     /// Drains and stops; returns when every thread has ended.
     void stop(std::chrono::steady_clock::time_point deadline);
 
@@ -71,11 +75,21 @@ public:
         return source_settings_;
     }
     [[nodiscard]] bool stopping() const noexcept { return stopping_.load(); }
+    /// Ready: both clusters answer and the flow consumes partitions.
+    /// Otherwise the reason, for /readyz and /status.
+    [[nodiscard]] std::optional<std::string> not_ready_reason() const;
+    /// The last error seen on each cluster, if any ("" = none).
+    [[nodiscard]] std::string last_source_error() const;
+    [[nodiscard]] std::string last_target_error() const;
 
     /// The progress of a partition this process consumes (nullptr if none).
     PartitionProgress* progress(std::string_view topic, std::int32_t partition);
-    /// Starts tracking a newly assigned partition (resetting old state).
-    PartitionProgress* track(const std::string& topic, std::int32_t partition);
+    /// Starts tracking a newly assigned partition (resetting old state);
+    /// `start` is the offset consumption starts from, if known.
+    PartitionProgress* track(const std::string& topic, std::int32_t partition,
+                             std::optional<SourceOffset> start, bool acknowledged);
+    /// Every partition this process tracks (assigned now or earlier).
+    std::vector<PartitionProgress*> partitions();
     void fail(const std::string& reason);
 
     void on_delivery(kafka::DeliveryReport& report) noexcept override;
@@ -94,7 +108,10 @@ private:
     void discover();
     void schedule_discovery();
     void schedule_config_sync();
+    void schedule_heartbeat();
     void delivery_loop();
+    /// A heartbeat record of the source's heartbeats topic reached the target.
+    void note_heartbeat(const kafka::Message& record);
 
     const config::Config& config_;
     const config::Flow& flow_;
@@ -104,11 +121,15 @@ private:
     kafka::ClientSettings target_settings_;
     std::atomic<bool> stopping_{false};
     std::atomic<bool> failed_{false};
+    std::atomic<bool> started_{false};
+    std::atomic<bool> source_reachable_{false};
+    std::atomic<bool> target_reachable_{false};
     std::vector<std::string> subscribed_;  // @thread io (timers)
 
     std::unique_ptr<kafka::Admin> source_admin_;
     std::unique_ptr<kafka::Admin> target_admin_;
     std::unique_ptr<TopicSync> topics_;
+    std::unique_ptr<HeartbeatEmitter> heartbeats_;
     std::unique_ptr<kafka::Producer> producer_;
     std::shared_mutex progress_mu_;
     std::map<Key, std::unique_ptr<PartitionProgress>, KeyLess> progress_;  // guarded by progress_mu_
@@ -118,8 +139,11 @@ private:
     std::vector<std::thread> worker_threads_;
     std::thread delivery_thread_;
     std::atomic<bool> delivery_stop_{false};
+    boost::asio::io_context admin_io_;
     std::unique_ptr<boost::asio::steady_timer> discovery_timer_;
     std::unique_ptr<boost::asio::steady_timer> config_timer_;
+    std::unique_ptr<boost::asio::steady_timer> heartbeat_timer_;
+    std::thread admin_thread_;
 };
 
 }  // namespace kmirror::replicator

@@ -1,22 +1,58 @@
 #pragma once
 // FlowStats: counters a flow updates on its hot path with relaxed atomics.
-// metrics/ reads them at scrape time; the data path never touches a registry.
+// metrics/ is handed a snapshot of them at scrape time; the data path never
+// touches a metrics registry.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
 
 namespace kmirror::replicator {
 
+/// Replication latency (target acknowledgement time minus record timestamp),
+/// in fixed buckets: one relaxed increment per record.
+class LatencyHistogram {
+public:
+    static constexpr std::array<double, 15> kBounds{0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                    0.05,  0.1,    0.25,  0.5,  1.0,
+                                                    2.5,   5.0,    10.0,  30.0, 60.0};
+    void observe_ms(std::int64_t ms) noexcept;
+    /// Non-cumulative counts per bucket; the last one is +Inf.
+    [[nodiscard]] std::array<std::uint64_t, kBounds.size() + 1> counts() const noexcept;
+    [[nodiscard]] double sum_seconds() const noexcept;
+
+private:
+    std::array<std::atomic<std::uint64_t>, kBounds.size() + 1> counts_{};
+    std::atomic<std::uint64_t> sum_ms_{0};
+};
+
+/// Error counts by librdkafka error name; errors are rare, so a mutex is fine.
+class ErrorCounts {
+public:
+    void add(const std::string& kind);
+    [[nodiscard]] std::map<std::string, std::uint64_t> snapshot() const;
+
+private:
+    mutable std::mutex mu_;
+    std::map<std::string, std::uint64_t> counts_;  // guarded by mu_
+};
+
 struct FlowStats {
     std::atomic<std::uint64_t> records{0};          ///< acknowledged by the target
-    std::atomic<std::uint64_t> bytes{0};            ///< key + value bytes acknowledged
     std::atomic<std::uint64_t> records_skipped{0};  ///< not mirrored: would loop back
     std::atomic<std::uint64_t> records_lost{0};     ///< deleted on the source before copied
-    std::atomic<std::uint64_t> produce_errors{0};   ///< refused by the target for good
-    std::atomic<std::uint64_t> consume_errors{0};
     std::atomic<std::uint64_t> rebalances{0};
     std::atomic<std::int64_t> assigned_partitions{0};
     std::atomic<std::int64_t> topics_mirrored{0};
+    std::atomic<std::uint64_t> heartbeats_sent{0};
+    /// Timestamp (ms) of the newest heartbeat of this flow acknowledged by the target.
+    std::atomic<std::int64_t> last_heartbeat_ms{0};
+    LatencyHistogram latency;
+    ErrorCounts produce_errors;
+    ErrorCounts consume_errors;
 };
 
 }  // namespace kmirror::replicator

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "base/clock.h"
 #include "kafka/error.h"
 
 namespace kmirror::replicator {
@@ -11,6 +12,8 @@ namespace {
 
 using namespace std::chrono_literals;
 constexpr auto kAdminTimeout = 10s;
+// Short: it runs on the worker thread, between polls.
+constexpr auto kWatermarkTimeout = 1s;
 
 bool is(std::error_code ec, rd_kafka_resp_err_t err) { return ec == kafka::make_error(err); }
 
@@ -104,6 +107,7 @@ void MirrorWorker::run() {
         }
         if (std::chrono::steady_clock::now() >= next_commit_) {
             commit(assigned_);
+            sample_high_watermarks();
             next_commit_ = std::chrono::steady_clock::now() + flow_.config().commit_interval;
         }
     }
@@ -148,7 +152,7 @@ MirrorWorker::Sent MirrorWorker::send(kafka::Message& message) {
             const std::string_view origin(reinterpret_cast<const char*>(h.value->data()),
                                           h.value->size());
             if (origin == flow_.config().target) {
-                progress->record(offset);
+                progress->record(offset, 0);
                 progress->ack(offset);
                 flow_.stats().records_skipped.fetch_add(1, std::memory_order_relaxed);
                 return Sent::ok;
@@ -157,7 +161,7 @@ MirrorWorker::Sent MirrorWorker::send(kafka::Message& message) {
         hops.push_back({ReplicationPolicy::kHopsHeader, flow_.config().source});
     }
 
-    progress->record(offset);
+    progress->record(offset, message.timestamp().value_or(now_ms()));
     auto r = flow_.producer().forward(message, progress->target_topic(), hops);
     if (r) return Sent::ok;
     progress->unrecord(offset);
@@ -169,7 +173,7 @@ MirrorWorker::Sent MirrorWorker::send(kafka::Message& message) {
         (void)flow_.producer().refresh_metadata(progress->target_topic(), kAdminTimeout);
         return Sent::retry_later;
     }
-    flow_.stats().produce_errors.fetch_add(1, std::memory_order_relaxed);
+    flow_.stats().produce_errors.add(kafka::error_name(ec));
     stop_partition(*progress, "record at offset " + std::to_string(offset.value()) +
                                   " cannot be produced to '" + progress->target_topic() +
                                   "': " + ec.message());
@@ -200,7 +204,7 @@ void MirrorWorker::handle_error(const kafka::Message& message) {
         handle_offset_reset(message);
         return;
     }
-    flow_.stats().consume_errors.fetch_add(1, std::memory_order_relaxed);
+    flow_.stats().consume_errors.add(kafka::error_name(ec));
     if (is(ec, RD_KAFKA_RESP_ERR__FATAL)) {
         flow_.fail("fatal consumer error on source cluster '" + flow_.config().source +
                    "': " + message.error_message());
@@ -239,6 +243,9 @@ void MirrorWorker::handle_offset_reset(const kafka::Message& message) {
                " (topic deleted and re-created, or truncated)";
     }
     flow_.stats().records_lost.fetch_add(lost, std::memory_order_relaxed);
+    if (auto* p = flow_.progress(tp.topic, tp.partition)) {
+        p->lost.fetch_add(lost, std::memory_order_relaxed);
+    }
     const bool go_on = cfg.on_data_loss == config::OnDataLoss::continue_;
     spdlog::error("flow '{}': DATA LOSS on {}[{}]: {}; {}", cfg.name, tp.topic, tp.partition, what,
                   go_on ? "continuing from offset " + std::to_string(low) +
@@ -256,6 +263,29 @@ void MirrorWorker::handle_offset_reset(const kafka::Message& message) {
     if (auto* progress = flow_.progress(tp.topic, tp.partition)) {
         progress->stop("data loss: " + what);
         consumer_->pause({tp});
+    }
+}
+
+void MirrorWorker::sample_high_watermarks() {
+    // Fetching partitions: from the consumer's last fetch responses, no request.
+    // Paused ones (producer full, partition stopped) fetch nothing, so their
+    // watermarks are asked of the broker: lag must keep rising while the
+    // target is down.
+    std::vector<kafka::TopicPartition> paused;
+    for (const auto& tp : assigned_) {
+        auto* progress = flow_.progress(tp.topic, tp.partition);
+        if (!progress) continue;
+        if (paused_ || progress->stopped()) {
+            paused.push_back(tp);
+        } else if (auto high = consumer_->cached_high_watermark(tp.topic, tp.partition)) {
+            progress->high_watermark.store(*high, std::memory_order_relaxed);
+        }
+    }
+    if (paused.empty()) return;
+    for (const auto& o : consumer_->latest_offsets(paused, kWatermarkTimeout)) {
+        if (auto* progress = flow_.progress(o.topic, o.partition)) {
+            progress->high_watermark.store(o.offset, std::memory_order_relaxed);
+        }
     }
 }
 
@@ -293,14 +323,32 @@ void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partiti
     }
     // Partitions without a committed offset are new to the flow: mirror them
     // from their first record (auto.offset.reset=error would stop them).
+    std::vector<std::optional<SourceOffset>> starts(tps.size());
+    std::vector<bool> ahead(tps.size(), false);
     if (auto committed = consumer_->committed(tps, kAdminTimeout)) {
         for (std::size_t i = 0; i < partitions.size(); ++i) {
             const auto off = committed.value()[i].offset;
             partitions[i].offset = off >= 0 ? off : kafka::kOffsetBeginning;
+            if (off >= 0) starts[i] = SourceOffset(off);
+            // This process may know better than the group: after a lost
+            // assignment (librdkafka 2.0.2 loses it on a commit that races a
+            // cooperative rebalance) its last commit failed, but what it
+            // mirrored is on the target. Resume after that instead of
+            // mirroring it again.
+            auto* known = flow_.progress(tps[i].topic, tps[i].partition);
+            if (!known) continue;
+            (void)known->wait_drained(std::chrono::steady_clock::now() + kAdminTimeout);
+            const auto acked = known->committable();
+            if (acked && (!starts[i] || *acked > *starts[i])) {
+                starts[i] = acked;
+                partitions[i].offset = acked->value();
+                ahead[i] = true;
+            }
         }
     }
-    for (const auto& tp : tps) {
-        flow_.track(tp.topic, tp.partition);
+    for (std::size_t i = 0; i < tps.size(); ++i) {
+        const auto& tp = tps[i];
+        flow_.track(tp.topic, tp.partition, starts[i], ahead[i]);
         assigned_.insert(tp);
         committed_.erase(tp);
     }
@@ -328,6 +376,7 @@ void MirrorWorker::on_revoked(const std::vector<kafka::TopicPartition>& partitio
     for (const auto& tp : revoked) {
         assigned_.erase(tp);
         committed_.erase(tp);
+        if (auto* p = flow_.progress(tp.topic, tp.partition)) p->assigned.store(false);
     }
     flow_.stats().assigned_partitions.fetch_sub(static_cast<std::int64_t>(revoked.size()),
                                                 std::memory_order_relaxed);

@@ -47,6 +47,8 @@ private:
     void handle_offset_reset(const kafka::Message& message);
     void stop_partition(PartitionProgress& progress, const std::string& reason);
     void commit(const std::set<kafka::TopicPartition>& partitions);
+    /// Lag in records needs the source's high watermarks: sampled each commit tick.
+    void sample_high_watermarks();
     void apply_topics();
     std::chrono::milliseconds poll_timeout() const;
 

@@ -4,9 +4,9 @@
 
 namespace kmirror::replicator {
 
-void PartitionProgress::record(SourceOffset offset) {
+void PartitionProgress::record(SourceOffset offset, std::int64_t timestamp_ms) {
     std::lock_guard lock(mu_);
-    in_flight_.push_back({offset, false});
+    in_flight_.push_back({offset, timestamp_ms, false});
 }
 
 void PartitionProgress::unrecord(SourceOffset offset) {
@@ -72,10 +72,21 @@ void PartitionProgress::stop(std::string reason) {
     if (!stopped_) stopped_ = std::move(reason);
 }
 
-void PartitionProgress::reset() {
+PartitionProgress::Snapshot PartitionProgress::snapshot() const {
+    std::lock_guard lock(mu_);
+    Snapshot s;
+    s.next_to_copy = committable_ ? committable_ : start_;
+    if (!in_flight_.empty()) s.oldest_pending_ms = in_flight_.front().timestamp_ms;
+    s.in_flight = in_flight_.size();
+    s.stopped = stopped_;
+    return s;
+}
+
+void PartitionProgress::reset(std::optional<SourceOffset> next, bool acknowledged) {
     std::lock_guard lock(mu_);
     in_flight_.clear();
-    committable_.reset();
+    committable_ = acknowledged ? next : std::nullopt;
+    start_ = next;
     failed_at_.reset();
     stopped_.reset();
     drained_.notify_all();

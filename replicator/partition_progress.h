@@ -12,6 +12,7 @@
 //
 // @thread record(): worker; ack(): delivery thread; readers: any. Guarded by mu_.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -28,14 +29,18 @@ public:
     PartitionProgress(std::string source_topic, std::int32_t partition, std::string target_topic)
         : source_topic_(std::move(source_topic)),
           partition_(partition),
-          target_topic_(std::move(target_topic)) {}
+          target_topic_(std::move(target_topic)),
+          is_heartbeats_(source_topic_ == "heartbeats") {}
 
     [[nodiscard]] const std::string& source_topic() const noexcept { return source_topic_; }
     [[nodiscard]] std::int32_t partition() const noexcept { return partition_; }
     [[nodiscard]] const std::string& target_topic() const noexcept { return target_topic_; }
+    /// The source cluster's own heartbeats topic (MM2's "heartbeats").
+    [[nodiscard]] bool is_heartbeats() const noexcept { return is_heartbeats_; }
 
-    /// A record about to be produced.
-    void record(SourceOffset offset);
+    /// A record about to be produced; `timestamp_ms` is its record timestamp
+    /// (the age of the oldest unacknowledged record is the lag in seconds).
+    void record(SourceOffset offset, std::int64_t timestamp_ms = 0);
     /// Drops the newest recorded offset again (the produce call failed).
     void unrecord(SourceOffset offset);
     /// A record acknowledged by the target, or deliberately not mirrored.
@@ -51,22 +56,44 @@ public:
     /// Why the partition stopped (refused record, data loss), if it did.
     [[nodiscard]] std::optional<std::string> stopped() const;
     void stop(std::string reason);
-    /// Forget in-flight state (the partition was re-assigned from scratch).
-    void reset();
+    /// Forget in-flight state (the partition was re-assigned from scratch);
+    /// `next` is where consumption starts, if known. `acknowledged`: every
+    /// record before `next` is known to be on the target, so `next` is
+    /// committable right away.
+    void reset(std::optional<SourceOffset> next = std::nullopt, bool acknowledged = false);
+
+    /// What a scrape or /status needs, read under one lock.
+    struct Snapshot {
+        std::optional<SourceOffset> next_to_copy;  ///< acknowledged prefix, or the start
+        std::optional<std::int64_t> oldest_pending_ms;  ///< timestamp of the oldest unacked record
+        std::size_t in_flight = 0;
+        std::optional<std::string> stopped;
+    };
+    [[nodiscard]] Snapshot snapshot() const;
+
+    // Counters and samples for metrics, updated without the lock.
+    std::atomic<std::uint64_t> records{0};  ///< acknowledged by the target
+    std::atomic<std::uint64_t> bytes{0};
+    std::atomic<std::uint64_t> lost{0};  ///< deleted on the source before copied
+    std::atomic<std::int64_t> high_watermark{-1};  ///< source, as last seen by the consumer
+    std::atomic<bool> assigned{false};             ///< consumed by this process now
 
 private:
     struct Entry {
         SourceOffset offset;
+        std::int64_t timestamp_ms = 0;
         bool acked = false;
     };
 
     const std::string source_topic_;
     const std::int32_t partition_;
     const std::string target_topic_;
+    const bool is_heartbeats_;
     mutable std::mutex mu_;
     mutable std::condition_variable drained_;
     std::deque<Entry> in_flight_;               // guarded by mu_, in consume order
     std::optional<SourceOffset> committable_;   // guarded by mu_
+    std::optional<SourceOffset> start_;         // guarded by mu_
     std::optional<SourceOffset> failed_at_;     // guarded by mu_
     std::optional<std::string> stopped_;        // guarded by mu_
 };

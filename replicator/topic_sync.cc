@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "kafka/error.h"
+#include "replicator/heartbeat.h"
 
 namespace kmirror::replicator {
 namespace {
@@ -25,7 +26,12 @@ TopicSync::TopicSync(const config::Flow& flow, kafka::Admin& source, kafka::Admi
       filter_(flow.include, flow.exclude) {}
 
 bool TopicSync::selects(const std::string& topic) const {
-    return filter_.matches(topic) && !policy_.is_cycle(topic, flow_.target);
+    // Heartbeats travel whatever the filters say (MM2's
+    // heartbeats.replication.enabled): they measure the flow.
+    const bool heartbeats = topic == kHeartbeatsTopic ||
+                            policy_.upstream_topic(topic).value_or("") == kHeartbeatsTopic;
+    return (heartbeats || filter_.matches(topic)) && !is_internal_topic(topic) &&
+           !policy_.is_cycle(topic, flow_.target);
 }
 
 int TopicSync::replication_factor(int target_brokers) const {
@@ -35,12 +41,14 @@ int TopicSync::replication_factor(int target_brokers) const {
 
 Result<std::vector<std::string>> TopicSync::run_discovery() {
     auto src = source_.metadata(admin_timeout_);
+    source_answered_ = static_cast<bool>(src);
     if (!src) {
         spdlog::error("flow '{}': cannot list topics of source cluster '{}': {}", flow_.name,
                       flow_.source, src.error().message());
         return src.error();
     }
     auto tgt = target_.metadata(admin_timeout_);
+    target_answered_ = static_cast<bool>(tgt);
     if (!tgt) {
         spdlog::error("flow '{}': cannot list topics of target cluster '{}': {}", flow_.name,
                       flow_.target, tgt.error().message());

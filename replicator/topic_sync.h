@@ -6,6 +6,7 @@
 // @thread run_discovery()/run_config_sync(): the flow's timer thread;
 // ensure_partition(): worker threads (from a rebalance). Guarded by mu_.
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -39,6 +40,9 @@ public:
     /// The target name of a mirrored topic ("" if it is not mirrored).
     [[nodiscard]] std::string target_topic(const std::string& source_topic) const;
     [[nodiscard]] const ReplicationPolicy& policy() const noexcept { return policy_; }
+    /// Whether the clusters answered the last discovery.
+    [[nodiscard]] bool source_answered() const noexcept { return source_answered_; }
+    [[nodiscard]] bool target_answered() const noexcept { return target_answered_; }
 
 private:
     struct Mirrored {
@@ -60,6 +64,8 @@ private:
     ReplicationPolicy policy_;
     TopicFilter filter_;
     std::chrono::milliseconds admin_timeout_{10000};
+    std::atomic<bool> source_answered_{true};
+    std::atomic<bool> target_answered_{true};
     mutable std::mutex mu_;
     std::map<std::string, Mirrored> mirrored_;  // guarded by mu_; by source topic
     std::set<std::string> refused_;             // guarded by mu_; reported once

@@ -1,0 +1,178 @@
+#include "checkpoints/mm2_records.h"
+
+#include <limits>
+#include <utility>
+
+#include "checkpoints/error.h"
+
+namespace kmirror::checkpoints {
+namespace {
+
+constexpr std::int16_t kRecordVersion = 0;
+constexpr std::size_t kMaxStringBytes = std::numeric_limits<std::int16_t>::max();
+
+// Kafka's protocol types, big-endian (Java ByteBuffer's default order).
+class Writer {
+public:
+    void int16(std::int16_t v) { put(static_cast<std::uint16_t>(v), 2); }
+    void int32(std::int32_t v) { put(static_cast<std::uint32_t>(v), 4); }
+    void int64(std::int64_t v) { put(static_cast<std::uint64_t>(v), 8); }
+    /// False when the string does not fit an INT16 length.
+    [[nodiscard]] bool string(std::string_view s) {
+        if (s.size() > kMaxStringBytes) return false;
+        int16(static_cast<std::int16_t>(s.size()));
+        out_.append(s);
+        return true;
+    }
+    std::string take() { return std::move(out_); }
+
+private:
+    void put(std::uint64_t v, int bytes) {
+        for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) {
+            out_.push_back(static_cast<char>((v >> shift) & 0xffU));
+        }
+    }
+    std::string out_;
+};
+
+class Reader {
+public:
+    explicit Reader(std::string_view in) : in_(in) {}
+
+    Result<std::int16_t> int16() {
+        BOOST_OUTCOME_TRY(v, get(2));
+        return static_cast<std::int16_t>(static_cast<std::uint16_t>(v));
+    }
+    Result<std::int32_t> int32() {
+        BOOST_OUTCOME_TRY(v, get(4));
+        return static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
+    }
+    Result<std::int64_t> int64() {
+        BOOST_OUTCOME_TRY(v, get(8));
+        return static_cast<std::int64_t>(v);
+    }
+    Result<std::string> string() {
+        BOOST_OUTCOME_TRY(length, int16());
+        if (length < 0) return Errc::negative_string_length;
+        const auto n = static_cast<std::size_t>(length);
+        if (in_.size() - pos_ < n) return Errc::truncated_record;
+        std::string s(in_.substr(pos_, n));
+        pos_ += n;
+        return s;
+    }
+
+private:
+    Result<std::uint64_t> get(std::size_t bytes) {
+        if (in_.size() - pos_ < bytes) return Errc::truncated_record;
+        std::uint64_t v = 0;
+        for (std::size_t i = 0; i < bytes; ++i) {
+            v = (v << 8U) | static_cast<std::uint8_t>(in_[pos_ + i]);
+        }
+        pos_ += bytes;
+        return v;
+    }
+    std::string_view in_;
+    std::size_t pos_ = 0;
+};
+
+Result<void> read_version(Reader& value) {
+    BOOST_OUTCOME_TRY(version, value.int16());
+    if (version != kRecordVersion) return Errc::unsupported_version;
+    return outcome::success();
+}
+
+}  // namespace
+
+Result<EncodedRecord> encode(const OffsetSync& sync) {
+    Writer key;
+    if (!key.string(sync.topic)) return Errc::string_too_long;
+    key.int32(sync.partition);
+    Writer value;
+    value.int64(sync.upstream.value());
+    value.int64(sync.downstream.value());
+    return EncodedRecord{key.take(), value.take()};
+}
+
+Result<EncodedRecord> encode(const Checkpoint& checkpoint) {
+    Writer key;
+    if (!key.string(checkpoint.group) || !key.string(checkpoint.topic)) {
+        return Errc::string_too_long;
+    }
+    key.int32(checkpoint.partition);
+    Writer value;
+    value.int16(kRecordVersion);
+    value.int64(checkpoint.upstream.value());
+    value.int64(checkpoint.downstream.value());
+    if (!value.string(checkpoint.metadata)) return Errc::string_too_long;
+    return EncodedRecord{key.take(), value.take()};
+}
+
+Result<EncodedRecord> encode(const Heartbeat& heartbeat) {
+    Writer key;
+    if (!key.string(heartbeat.source_alias) || !key.string(heartbeat.target_alias)) {
+        return Errc::string_too_long;
+    }
+    Writer value;
+    value.int16(kRecordVersion);
+    value.int64(heartbeat.timestamp_ms);
+    return EncodedRecord{key.take(), value.take()};
+}
+
+Result<OffsetSync> decode_offset_sync(std::string_view key, std::string_view value) {
+    Reader k(key);
+    Reader v(value);
+    BOOST_OUTCOME_TRY(topic, k.string());
+    BOOST_OUTCOME_TRY(partition, k.int32());
+    BOOST_OUTCOME_TRY(upstream, v.int64());
+    BOOST_OUTCOME_TRY(downstream, v.int64());
+    return OffsetSync{.topic = std::move(topic),
+                      .partition = partition,
+                      .upstream = SourceOffset(upstream),
+                      .downstream = TargetOffset(downstream)};
+}
+
+Result<Checkpoint> decode_checkpoint(std::string_view key, std::string_view value) {
+    Reader k(key);
+    Reader v(value);
+    BOOST_OUTCOME_TRY(group, k.string());
+    BOOST_OUTCOME_TRY(topic, k.string());
+    BOOST_OUTCOME_TRY(partition, k.int32());
+    BOOST_OUTCOME_TRY(read_version(v));
+    BOOST_OUTCOME_TRY(upstream, v.int64());
+    BOOST_OUTCOME_TRY(downstream, v.int64());
+    BOOST_OUTCOME_TRY(metadata, v.string());
+    return Checkpoint{.group = std::move(group),
+                      .topic = std::move(topic),
+                      .partition = partition,
+                      .upstream = SourceOffset(upstream),
+                      .downstream = TargetOffset(downstream),
+                      .metadata = std::move(metadata)};
+}
+
+Result<Heartbeat> decode_heartbeat(std::string_view key, std::string_view value) {
+    Reader k(key);
+    Reader v(value);
+    BOOST_OUTCOME_TRY(source_alias, k.string());
+    BOOST_OUTCOME_TRY(target_alias, k.string());
+    BOOST_OUTCOME_TRY(read_version(v));
+    BOOST_OUTCOME_TRY(timestamp_ms, v.int64());
+    return Heartbeat{.source_alias = std::move(source_alias),
+                     .target_alias = std::move(target_alias),
+                     .timestamp_ms = timestamp_ms};
+}
+
+std::string offset_syncs_topic(std::string_view cluster_alias, std::string_view separator) {
+    std::string name = "mm2-offset-syncs";
+    name.append(separator).append(cluster_alias).append(separator).append("internal");
+    return name;
+}
+
+std::string checkpoints_topic(std::string_view cluster_alias, std::string_view separator) {
+    std::string name(cluster_alias);
+    name.append(separator).append("checkpoints").append(separator).append("internal");
+    return name;
+}
+
+std::string heartbeats_topic() { return "heartbeats"; }
+
+}  // namespace kmirror::checkpoints

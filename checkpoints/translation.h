@@ -1,0 +1,26 @@
+#pragma once
+// Translation: where a consumer group resumes on the target after it
+// committed a source offset (see partition_ranges.h for the rules).
+
+#include <cstdint>
+
+#include "base/strong_int.h"
+
+namespace kmirror::checkpoints {
+
+enum class Exactness {
+    exact,         ///< resuming at `offset` re-reads nothing and skips nothing
+    conservative,  ///< skips nothing, may re-read (`rereads` known ones, holes may add more)
+    unknown,       ///< the store has no history for this offset; `offset` is -1
+};
+
+struct Translation {
+    TargetOffset offset;
+    Exactness exactness = Exactness::unknown;
+    /// Known target records at or after `offset` whose source offset is below
+    /// the committed offset: records the consumer will read a second time.
+    std::int64_t rereads = 0;
+    bool operator==(const Translation&) const = default;
+};
+
+}  // namespace kmirror::checkpoints

@@ -1,0 +1,72 @@
+#include "replicator/heartbeat_emitter.h"
+
+#include <spdlog/spdlog.h>
+
+#include "base/clock.h"
+#include "kafka/error.h"
+#include "replicator/heartbeat.h"
+
+namespace kmirror::replicator {
+namespace {
+
+using namespace std::chrono_literals;
+
+}  // namespace
+
+HeartbeatEmitter::HeartbeatEmitter(const config::Flow& flow, const kafka::ClientSettings& source,
+                                   kafka::Admin& source_admin, FlowStats& stats)
+    : flow_(flow), source_admin_(source_admin), stats_(stats) {
+    producer_ = std::make_unique<kafka::Producer>(
+        source,
+        kafka::Overrides{{"acks", "all"},
+                         {"client.id", "kmirror-" + flow.name + "-heartbeats"},
+                         // A heartbeat that cannot be written soon is worthless:
+                         // the next one replaces it.
+                         {"message.timeout.ms", std::to_string(std::max<std::int64_t>(
+                                                    10'000, flow.heartbeat_interval.count() * 5))},
+                         {"linger.ms", "0"}},
+        this);
+}
+
+HeartbeatEmitter::~HeartbeatEmitter() = default;
+
+bool HeartbeatEmitter::ensure_topic(int source_brokers) {
+    const std::string topic = kHeartbeatsTopic;
+    const int rf = std::max(1, std::min(3, source_brokers));
+    auto res = source_admin_.create_topics({{topic, 1, rf, {{"cleanup.policy", "compact"}}}}, 10s);
+    if (res.empty() || !res[0].error ||
+        res[0].error == kafka::make_error(RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)) {
+        return true;
+    }
+    spdlog::error("flow '{}': cannot create topic '{}' on source cluster '{}': {}; heartbeats "
+                  "are not emitted",
+                  flow_.name, topic, flow_.source, res[0].message);
+    return false;
+}
+
+void HeartbeatEmitter::emit() {
+    const Heartbeat hb{flow_.source, flow_.target, now_ms()};
+    kafka::Record record{kHeartbeatsTopic,           0, encode_heartbeat_key(hb),
+                         encode_heartbeat_value(hb), {}, hb.timestamp_ms};
+    if (auto r = producer_->produce(record); !r && !warned_) {
+        warned_ = true;
+        spdlog::warn("flow '{}': heartbeat not sent to '{}': {}", flow_.name, flow_.source,
+                     r.error().message());
+    }
+    producer_->poll(0ms);
+}
+
+void HeartbeatEmitter::on_delivery(kafka::DeliveryReport& report) noexcept {
+    if (!report.error) {
+        stats_.heartbeats_sent.fetch_add(1, std::memory_order_relaxed);
+        warned_ = false;
+        return;
+    }
+    if (!warned_) {
+        warned_ = true;
+        spdlog::warn("flow '{}': heartbeat to source cluster '{}' failed: {}", flow_.name,
+                     flow_.source, report.error_message);
+    }
+}
+
+}  // namespace kmirror::replicator
