@@ -9,6 +9,7 @@ std::string usage() {
            "  run -c FILE            mirror the flows of FILE until SIGTERM/SIGINT\n"
            "  check-config -c FILE   validate FILE, print it normalized (secrets redacted)\n"
            "  print-defaults         print every setting with its default\n"
+           "  config-reference       print the configuration reference (docs/configuration.md)\n"
            "  version                print version information\n";
 }
 
@@ -22,6 +23,8 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
         cmd.kind = CommandKind::check_config;
     } else if (name == "print-defaults") {
         cmd.kind = CommandKind::print_defaults;
+    } else if (name == "config-reference") {
+        cmd.kind = CommandKind::config_reference;
     } else if (name == "version" || name == "--version") {
         cmd.kind = CommandKind::version;
     } else if (name == "help" || name == "--help" || name == "-h") {

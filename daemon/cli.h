@@ -7,7 +7,7 @@
 
 namespace kmirror::daemon {
 
-enum class CommandKind { run, check_config, print_defaults, version, help };
+enum class CommandKind { run, check_config, print_defaults, config_reference, version, help };
 
 struct Command {
     CommandKind kind = CommandKind::help;

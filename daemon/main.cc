@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
         case daemon::CommandKind::print_defaults:
             std::cout << config::defaults_yaml();
             return daemon::kExitOk;
+        case daemon::CommandKind::config_reference:
+            std::cout << config::configuration_markdown();
+            return daemon::kExitOk;
         case daemon::CommandKind::check_config:
         case daemon::CommandKind::run: break;
     }
