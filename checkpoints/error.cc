@@ -56,9 +56,7 @@ const std::error_category& sqlite_category() noexcept {
     return category;
 }
 
-std::error_code make_error_code(Errc e) noexcept {
-    return {static_cast<int>(e), error_category()};
-}
+std::error_code make_error_code(Errc e) noexcept { return {static_cast<int>(e), error_category()}; }
 
 std::error_code make_sqlite_error(int sqlite_result_code) noexcept {
     return {sqlite_result_code, sqlite_category()};

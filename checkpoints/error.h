@@ -17,11 +17,11 @@ enum class Errc {
     string_too_long,         ///< STRING over 32767 bytes cannot be encoded
     unsupported_version,     ///< Checkpoint/Heartbeat value version other than 0
     // Offset range store (offset_range_store.h)
-    missing_directory,    ///< the directory of the store file does not exist
-    read_only_location,   ///< the file or its directory is not writable
-    not_a_store,          ///< not SQLite, or SQLite with tables kmirror did not create
-    newer_schema,         ///< written by a newer kmirror; left untouched
-    corrupt_store,        ///< PRAGMA quick_check failed, or rows break the store's invariants
+    missing_directory,   ///< the directory of the store file does not exist
+    read_only_location,  ///< the file or its directory is not writable
+    not_a_store,         ///< not SQLite, or SQLite with tables kmirror did not create
+    newer_schema,        ///< written by a newer kmirror; left untouched
+    corrupt_store,       ///< PRAGMA quick_check failed, or rows break the store's invariants
 };
 
 const std::error_category& error_category() noexcept;

@@ -9,7 +9,7 @@
 namespace kmirror::checkpoints {
 
 enum class Exactness {
-    exact,         ///< resuming at `offset` re-reads nothing and skips nothing
+    exact,         ///< nothing at or after `offset` is below the committed offset, nothing skipped
     conservative,  ///< skips nothing, may re-read (`rereads` known ones, holes may add more)
     unknown,       ///< the store has no history for this offset; `offset` is -1
 };

@@ -6,21 +6,58 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "daemon/cli.h"
-#include "replicator/flow.h"
+#include "daemon/observability.h"
+#include "metrics/exposition.h"
+#include "metrics/http_server.h"
 
 namespace kmirror::daemon {
+namespace {
 
-int run_daemon(const config::Config& config) {
+// Pings systemd's watchdog at half its interval while the event loop turns,
+// so a wedged loop gets the process restarted.
+void keep_watchdog(boost::asio::steady_timer& timer, std::chrono::microseconds interval) {
+    timer.expires_after(interval / 2);
+    timer.async_wait([&timer, interval](const boost::system::error_code& ec) {
+        if (ec) return;
+        (void)sd_notify(0, "WATCHDOG=1");
+        keep_watchdog(timer, interval);
+    });
+}
+
+}  // namespace
+
+int run_daemon(const config::Config& config, const metrics::BuildInfo& build) {
     boost::asio::io_context io;
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    std::vector<std::unique_ptr<replicator::Flow>> flows;
+    boost::asio::steady_timer watchdog(io);
+    Flows flows;
     int exit_code = kExitOk;
     bool stopped = false;
+
+    std::unique_ptr<metrics::HttpServer> http;
+    try {
+        http = std::make_unique<metrics::HttpServer>(io, config.http.listen);
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot serve HTTP: {}", e.what());
+        return kExitFailure;
+    }
+    const metrics::ExpositionOptions exposition{config.metrics.partition_labels};
+    http->route("/metrics", [&] {
+        return metrics::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                                     metrics::render(sample_flows(flows), build, exposition)};
+    });
+    http->route("/healthz", [] { return metrics::HttpResponse{200, "text/plain", "ok\n"}; });
+    http->route("/readyz", [&] { return readiness(flows); });
+    http->route("/status", [&] {
+        return metrics::HttpResponse{200, "application/json", status_json(flows)};
+    });
 
     // @thread io. Stops every flow (draining each) and lets io.run() return.
     auto stop_all = [&](int code, const std::string& why) {
@@ -30,8 +67,10 @@ int run_daemon(const config::Config& config) {
         spdlog::info("stopping: {}", why);
         (void)sd_notify(0, "STOPPING=1");
         signals.cancel();
+        watchdog.cancel();
         const auto deadline = std::chrono::steady_clock::now() + config.shutdown.timeout;
         for (auto& f : flows) f->stop(deadline);
+        http->stop();
     };
 
     for (const auto& fc : config.flows) {
@@ -54,8 +93,14 @@ int run_daemon(const config::Config& config) {
         if (ec) return;
         stop_all(kExitOk, signo == SIGTERM ? "SIGTERM" : "SIGINT");
     });
+    http->start();
+    std::uint64_t watchdog_usec = 0;
+    if (sd_watchdog_enabled(0, &watchdog_usec) > 0) {
+        keep_watchdog(watchdog, std::chrono::microseconds(watchdog_usec));
+    }
     (void)sd_notify(0, "READY=1");
-    spdlog::info("kmirror ready: {} flow(s) running", flows.size());
+    spdlog::info("kmirror ready: {} flow(s) running; http on {} (port {})", flows.size(),
+                 config.http.listen, http->port());
     io.run();
     flows.clear();
     return exit_code;

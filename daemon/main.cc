@@ -44,5 +44,5 @@ int main(int argc, char** argv) {
         return daemon::kExitOk;
     }
     daemon::setup_logging(result.config->log);
-    return daemon::run_daemon(*result.config);
+    return daemon::run_daemon(*result.config, {KMIRROR_VERSION, rd_kafka_version_str()});
 }

@@ -16,6 +16,11 @@ void ClientBase::on_fatal(std::function<void(const Error&)> cb) {
     on_fatal_ = std::move(cb);
 }
 
+void ClientBase::on_error(std::function<void(const Error&)> cb) {
+    std::lock_guard lock(mu_);
+    on_error_ = std::move(cb);
+}
+
 std::string ClientBase::last_error() const {
     std::lock_guard lock(mu_);
     return last_error_;
@@ -72,10 +77,13 @@ void ClientBase::error_trampoline(rd_kafka_t* rk, int err, const char* reason,
             if (cb) cb(e);
             return;
         }
+        std::function<void(const Error&)> cb;
         {
             std::lock_guard lock(self->mu_);
             self->last_error_ = reason;
+            cb = self->on_error_;
         }
+        if (cb) cb(Error(make_error(err), reason));
         spdlog::warn("cluster '{}': {}: {}", self->cluster_,
                      rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), reason);
     } catch (...) {

@@ -25,6 +25,9 @@ public:
     [[nodiscard]] Error fatal_error() const;
     /// Called (on a librdkafka thread) when the handle hits a fatal error.
     void on_fatal(std::function<void(const Error&)> cb);
+    /// Called (on a librdkafka thread) for every non-fatal client error, e.g.
+    /// to count them. Set before the handle is used.
+    void on_error(std::function<void(const Error&)> cb);
     /// Latest transport-level error text ("all brokers down", ...), for status.
     [[nodiscard]] std::string last_error() const;
 
@@ -47,6 +50,7 @@ private:
     Error fatal_;                                 // guarded by mu_
     std::string last_error_;                      // guarded by mu_
     std::function<void(const Error&)> on_fatal_;  // guarded by mu_
+    std::function<void(const Error&)> on_error_;  // guarded by mu_
 };
 
 }  // namespace kmirror::kafka

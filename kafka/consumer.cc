@@ -3,10 +3,15 @@
 #include <spdlog/spdlog.h>
 
 #include <cstring>
+#include <future>
+#include <memory>
+#include <thread>
 
 namespace kmirror::kafka {
 namespace {
 
+// How long ~Consumer waits for rd_kafka_destroy().
+constexpr std::chrono::seconds kDestroyTimeout{10};
 // How long close() waits per poll while it leaves the group.
 constexpr std::chrono::milliseconds kCloseStep{100};
 
@@ -69,12 +74,30 @@ Consumer::Consumer(const ClientSettings& settings, const Overrides& overrides,
 }
 
 Consumer::~Consumer() {
-    if (!closed_ && rk_) {
+    if (!rk_) return;
+    if (!closed_) {
         // Leave the group cleanly; rebalance callbacks may still run here.
         try {
             close();
         } catch (...) {
         }
+    }
+    queue_.reset();
+    // librdkafka 2.0.2 can wait forever in rd_kafka_destroy() once a
+    // subscribed topic was deleted ("desired partition is no longer
+    // available": the partition's references are never released). Offsets
+    // are committed by now, so bound the wait and let the handle go.
+    auto* raw = rk_.release();
+    auto done = std::make_shared<std::promise<void>>();
+    auto destroyed = done->get_future();
+    std::thread([raw, done] {
+        rd_kafka_destroy(raw);
+        done->set_value();
+    }).detach();
+    if (destroyed.wait_for(kDestroyTimeout) != std::future_status::ready) {
+        spdlog::warn("cluster '{}': consumer did not shut down within {} s (a known librdkafka "
+                     "2.0 problem after a topic deletion); leaving it behind",
+                     cluster(), kDestroyTimeout.count());
     }
 }
 
@@ -211,8 +234,11 @@ void Consumer::close(std::chrono::milliseconds timeout) {
         while (!joined_ && left().count() > 0) {
             Message m(rd_kafka_consumer_poll(rk_.get(), to_int_ms(std::min(left(), kCloseStep))));
         }
+        const int revokes_before = revokes_;
         (void)rd_kafka_unsubscribe(rk_.get());
-        while (left().count() > 0) {
+        // Until the revoke was served; a partition of a deleted topic may
+        // stay in the assignment for good, so that alone is not the test.
+        while (revokes_ == revokes_before && left().count() > 0) {
             TopicPartitionListPtr assignment;
             rd_kafka_topic_partition_list_t* raw = nullptr;
             if (rd_kafka_assignment(rk_.get(), &raw) == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -258,6 +284,7 @@ void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
         return;
     }
     // Revoke, or an error such as a lost assignment: give everything back.
+    ++revokes_;
     const bool lost = err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || rd_kafka_assignment_lost(rk_.get());
     std::vector<TopicPartition> tps;
     for (const auto& p : from_list(partitions)) tps.push_back({p.topic, p.partition});

@@ -82,6 +82,7 @@ private:
     bool closed_ = false;
     bool subscribed_ = false;
     bool joined_ = false;  // a first assignment (even empty) arrived
+    int revokes_ = 0;      // revoke callbacks served
     HandlePtr rk_;
     QueuePtr queue_;  // declared after rk_: destroyed first
 };

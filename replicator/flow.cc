@@ -4,7 +4,7 @@
 
 #include "base/clock.h"
 #include "kafka/error.h"
-#include "replicator/heartbeat.h"
+#include "checkpoints/mm2_records.h"
 #include "replicator/mirror_worker.h"
 
 #include <boost/asio/post.hpp>
@@ -153,13 +153,18 @@ void Flow::note_heartbeat(const kafka::Message& record) {
     const auto key = record.key();
     const auto value = record.value();
     if (!key || !value) return;
-    const auto hb = decode_heartbeat(*key, *value);
+    const auto as_view = [](kafka::Bytes b) {
+        return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+    };
+    const auto hb = checkpoints::decode_heartbeat(as_view(*key), as_view(*value));
     // The source's heartbeats topic carries the heartbeats of every flow
     // leaving it: only ours measure this flow.
-    if (!hb || hb->source_alias != flow_.source || hb->target_alias != flow_.target) return;
+    if (!hb || hb.value().source_alias != flow_.source || hb.value().target_alias != flow_.target) {
+        return;
+    }
+    const auto ts = hb.value().timestamp_ms;
     auto seen = stats_.last_heartbeat_ms.load(std::memory_order_relaxed);
-    while (hb->timestamp_ms > seen &&
-           !stats_.last_heartbeat_ms.compare_exchange_weak(seen, hb->timestamp_ms)) {
+    while (ts > seen && !stats_.last_heartbeat_ms.compare_exchange_weak(seen, ts)) {
     }
 }
 
@@ -306,6 +311,7 @@ void Flow::stop(std::chrono::steady_clock::time_point deadline) {
     for (auto& w : workers_) w->request_stop();
     for (auto& t : worker_threads_) t.join();
     worker_threads_.clear();
+    spdlog::info("flow '{}': intake stopped; waiting for in-flight records", flow_.name);
     // Phase 2: let in-flight records land, then commit and leave the group.
     std::size_t unacked = 0;
     {
@@ -322,13 +328,20 @@ void Flow::stop(std::chrono::steady_clock::time_point deadline) {
         // Serves the purge reports, which release the source messages.
         (void)producer_->flush(5s);
     }
+    spdlog::info("flow '{}': committing and leaving the consumer group", flow_.name);
+    // All at once: a worker leaving alone would hand its partitions to the
+    // others for nothing, and each close can take seconds.
+    std::vector<std::thread> closing;
     for (auto& w : workers_) {
-        try {
-            w->finish();
-        } catch (const std::exception& e) {
-            spdlog::error("flow '{}': closing a consumer: {}", flow_.name, e.what());
-        }
+        closing.emplace_back([this, w = w.get()] {
+            try {
+                w->finish();
+            } catch (const std::exception& e) {
+                spdlog::error("flow '{}': closing a consumer: {}", flow_.name, e.what());
+            }
+        });
     }
+    for (auto& t : closing) t.join();
     workers_.clear();
     delivery_stop_.store(true);
     if (producer_) producer_->wake();

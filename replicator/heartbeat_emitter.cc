@@ -4,7 +4,7 @@
 
 #include "base/clock.h"
 #include "kafka/error.h"
-#include "replicator/heartbeat.h"
+#include "checkpoints/mm2_records.h"
 
 namespace kmirror::replicator {
 namespace {
@@ -31,7 +31,7 @@ HeartbeatEmitter::HeartbeatEmitter(const config::Flow& flow, const kafka::Client
 HeartbeatEmitter::~HeartbeatEmitter() = default;
 
 bool HeartbeatEmitter::ensure_topic(int source_brokers) {
-    const std::string topic = kHeartbeatsTopic;
+    const std::string topic = checkpoints::heartbeats_topic();
     const int rf = std::max(1, std::min(3, source_brokers));
     auto res = source_admin_.create_topics({{topic, 1, rf, {{"cleanup.policy", "compact"}}}}, 10s);
     if (res.empty() || !res[0].error ||
@@ -45,9 +45,11 @@ bool HeartbeatEmitter::ensure_topic(int source_brokers) {
 }
 
 void HeartbeatEmitter::emit() {
-    const Heartbeat hb{flow_.source, flow_.target, now_ms()};
-    kafka::Record record{kHeartbeatsTopic,           0, encode_heartbeat_key(hb),
-                         encode_heartbeat_value(hb), {}, hb.timestamp_ms};
+    const checkpoints::Heartbeat hb{flow_.source, flow_.target, now_ms()};
+    auto encoded = checkpoints::encode(hb);
+    if (!encoded) return;  // aliases are validated names, far below the 32767-byte limit
+    kafka::Record record{checkpoints::heartbeats_topic(), 0, std::move(encoded.value().key),
+                         std::move(encoded.value().value), {}, hb.timestamp_ms};
     if (auto r = producer_->produce(record); !r && !warned_) {
         warned_ = true;
         spdlog::warn("flow '{}': heartbeat not sent to '{}': {}", flow_.name, flow_.source,

@@ -30,7 +30,7 @@ public:
         : source_topic_(std::move(source_topic)),
           partition_(partition),
           target_topic_(std::move(target_topic)),
-          is_heartbeats_(source_topic_ == "heartbeats") {}
+          is_heartbeats_(source_topic_ == "heartbeats") {}  // checkpoints::heartbeats_topic()
 
     [[nodiscard]] const std::string& source_topic() const noexcept { return source_topic_; }
     [[nodiscard]] std::int32_t partition() const noexcept { return partition_; }

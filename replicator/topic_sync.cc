@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "kafka/error.h"
-#include "replicator/heartbeat.h"
+#include "checkpoints/mm2_records.h"
 
 namespace kmirror::replicator {
 namespace {
@@ -28,8 +28,9 @@ TopicSync::TopicSync(const config::Flow& flow, kafka::Admin& source, kafka::Admi
 bool TopicSync::selects(const std::string& topic) const {
     // Heartbeats travel whatever the filters say (MM2's
     // heartbeats.replication.enabled): they measure the flow.
-    const bool heartbeats = topic == kHeartbeatsTopic ||
-                            policy_.upstream_topic(topic).value_or("") == kHeartbeatsTopic;
+    static const std::string kHeartbeats = checkpoints::heartbeats_topic();
+    const bool heartbeats =
+        topic == kHeartbeats || policy_.upstream_topic(topic).value_or("") == kHeartbeats;
     return (heartbeats || filter_.matches(topic)) && !is_internal_topic(topic) &&
            !policy_.is_cycle(topic, flow_.target);
 }

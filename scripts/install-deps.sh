@@ -17,8 +17,9 @@ packages=(
     libspdlog-dev libsystemd-dev libgtest-dev libgmock-dev
     # integration tests: kcat, a JRE + Maven for real Kafka brokers
     # (tests/harness/fetch-kafka.sh), python3 (free ports), the Prometheus
-    # server (metrics tests) and openssl (certificates for the SASL_SSL cluster)
-    kcat openjdk-17-jre-headless maven python3 prometheus openssl
+    # server and promtool (metrics tests; curl probes its readiness) and
+    # openssl (certificates for the SASL_SSL cluster)
+    kcat openjdk-17-jre-headless maven python3 prometheus curl openssl
 )
 
 check_only=false

@@ -1,3 +1,7 @@
+// PrometheusServer (prometheus.sh), and Prometheus queries over a minimal
+// HTTP/1.1 client. The PromQL of the dashboard and the rules is extracted in
+// promql_expressions.cc.
+
 #include "tests/harness/prometheus.h"
 
 #include "tests/harness/command.h"
@@ -7,7 +11,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <boost/property_tree/json_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
@@ -17,14 +20,12 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
 #include <limits>
-#include <optional>
 #include <regex>
-#include <set>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 
 #ifndef KMIRROR_SOURCE_DIR
 #error "KMIRROR_SOURCE_DIR (the project root) must be defined by CMake"
@@ -78,7 +79,9 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
     }
 }
 
-std::string errno_text(const std::string& what, int err) { return what + ": " + std::strerror(err); }
+std::string errno_text(const std::string& what, int err) {
+    return what + ": " + std::generic_category().message(err);
+}
 
 // Splits "http://host:port/" or "[::1]:port" into host and port.
 bool split_address(std::string address, std::string& host, std::string& port) {
@@ -224,7 +227,7 @@ bool parse_response(const std::string& raw, HttpResponse& response) {
         return false;
     }
     const auto space = raw.find(' ');
-    response.status = std::atoi(raw.c_str() + space + 1);
+    response.status = static_cast<int>(std::strtol(raw.c_str() + space + 1, nullptr, 10));
     bool chunked = false;
     long long content_length = -1;
     std::istringstream head(raw.substr(0, head_end));
@@ -242,7 +245,7 @@ bool parse_response(const std::string& raw, HttpResponse& response) {
         if (key == "transfer-encoding" && lower(value).find("chunked") != std::string::npos) {
             chunked = true;
         } else if (key == "content-length") {
-            content_length = std::atoll(value.c_str());
+            content_length = std::strtoll(value.c_str(), nullptr, 10);
         }
     }
     const std::string_view body = std::string_view(raw).substr(head_end + 4);
@@ -336,148 +339,6 @@ void read_result(const ptree& doc, QueryResult& result) {
     result.series = static_cast<int>(result.samples.size());
 }
 
-ptree read_json_file(const std::string& path) {
-    ptree doc;
-    try {
-        boost::property_tree::read_json(path, doc);
-    } catch (const boost::property_tree::json_parser_error& e) {
-        throw std::runtime_error("harness: cannot read dashboard " + path + ": " + e.what());
-    }
-    return doc;
-}
-
-// ---------------------------------------------------------------------------
-// Grafana dashboards and rule files.
-
-// Index of the last comma outside (), {}, [] and quotes; npos if none.
-std::size_t last_top_level_comma(std::string_view s) {
-    int depth = 0;
-    char quote = 0;
-    std::size_t found = std::string_view::npos;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const char c = s[i];
-        if (quote != 0) {
-            if (c == '\\') {
-                ++i;
-            } else if (c == quote) {
-                quote = 0;
-            }
-        } else if (c == '"' || c == '\'' || c == '`') {
-            quote = c;
-        } else if (c == '(' || c == '{' || c == '[') {
-            ++depth;
-        } else if (c == ')' || c == '}' || c == ']') {
-            --depth;
-        } else if (c == ',' && depth == 0) {
-            found = i;
-        }
-    }
-    return found;
-}
-
-std::string trim(std::string_view s) {
-    const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) {
-        return {};
-    }
-    const auto e = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(b, e - b + 1));
-}
-
-// The PromQL behind a template variable query, or "" when it has none.
-std::string variable_promql(const std::string& query) {
-    const std::string q = trim(query);
-    const auto inner = [&q](std::string_view fn) -> std::optional<std::string> {
-        if (q.rfind(fn, 0) != 0 || q.back() != ')') {
-            return std::nullopt;
-        }
-        std::string rest = trim(std::string_view(q).substr(fn.size()));
-        if (rest.empty() || rest.front() != '(') {
-            return std::nullopt;
-        }
-        return trim(std::string_view(rest).substr(1, rest.size() - 2));
-    };
-    if (const auto args = inner("label_values")) {
-        const auto comma = last_top_level_comma(*args);
-        if (comma == std::string::npos) {
-            return "{" + *args + "!=\"\"}";
-        }
-        return trim(std::string_view(*args).substr(0, comma));
-    }
-    if (const auto args = inner("query_result")) {
-        return *args;
-    }
-    return {};
-}
-
-// Every "expr" under `node`, with `origin` naming the panel or annotation it is in.
-void collect_exprs(const ptree& node, const std::string& origin,
-                   std::vector<PromqlExpression>& out) {
-    for (const auto& [key, child] : node) {
-        if (key == "templating") {
-            continue;  // variables: collect_variables
-        }
-        if (key == "expr" && child.empty()) {
-            if (!trim(child.data()).empty()) {
-                std::string where = origin;
-                if (const auto ref = node.get_optional<std::string>("refId")) {
-                    where += " target " + *ref;
-                }
-                out.push_back({where, substitute_grafana_variables(child.data())});
-            }
-            continue;
-        }
-        std::string next = origin;
-        if (key == "annotations") {
-            next = "annotation";
-        } else if (key.empty() && origin.rfind("annotation", 0) == 0) {
-            if (const auto name = child.get_optional<std::string>("name")) {
-                next = "annotation \"" + *name + "\"";
-            }
-        } else if (key.empty()) {
-            if (const auto title = child.get_optional<std::string>("title")) {
-                next = "panel \"" + *title + "\"";
-            }
-        }
-        collect_exprs(child, next, out);
-    }
-}
-
-void collect_variables(const ptree& doc, std::vector<PromqlExpression>& out) {
-    const auto list = doc.get_child_optional("templating.list");
-    if (!list) {
-        return;
-    }
-    for (const auto& [unused, variable] : *list) {
-        if (variable.get<std::string>("type", "") != "query") {
-            continue;
-        }
-        // "query" is a string in old dashboards, {"query": "...", "refId": ...} in new ones.
-        std::string text;
-        if (const auto q = variable.get_child_optional("query")) {
-            text = q->empty() ? q->data() : q->get<std::string>("query", "");
-        }
-        if (trim(text).empty()) {
-            text = variable.get<std::string>("definition", "");
-        }
-        const std::string promql = variable_promql(substitute_grafana_variables(text));
-        if (!promql.empty()) {
-            out.push_back({"variable " + variable.get<std::string>("name", "?"), promql});
-        }
-    }
-}
-
-std::vector<std::string> unique_exprs(const std::vector<PromqlExpression>& all) {
-    std::vector<std::string> out;
-    std::set<std::string> seen;
-    for (const auto& e : all) {
-        if (seen.insert(e.expr).second) {
-            out.push_back(e.expr);
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -504,7 +365,8 @@ std::unique_ptr<PrometheusServer> PrometheusServer::start(std::string name,
     static const std::regex address_line(R"((^|\n)(127\.0\.0\.1:[0-9]+)\s*$)");
     std::smatch m;
     if (!r.ok() || !std::regex_search(r.output, m, address_line)) {
-        // A failed `up` leaves the directory (the log tail is in the output already).
+        // A failed `up` leaves its directory behind for inspection; the log tail is
+        // in the output already, so remove it.
         server->down_ = true;
         run_command({"/bin/bash", prometheus_sh(), "down", server->name_});
         throw std::runtime_error("harness: prometheus.sh up " + server->name_ + " failed (exit " +
@@ -580,9 +442,8 @@ HttpResponse http_get(const std::string& address, const std::string& target,
         return response;
     }
     const Socket conn(fd);
-    const std::string host_header = host.find(':') != std::string::npos
-                                        ? "[" + host + "]:" + port
-                                        : host + ":" + port;
+    const std::string host_header =
+        host.find(':') != std::string::npos ? "[" + host + "]:" + port : host + ":" + port;
     const std::string request = "GET " + (target.empty() ? std::string("/") : target) +
                                 " HTTP/1.1\r\nHost: " + host_header +
                                 "\r\nUser-Agent: kmirror-test-harness\r\n"
@@ -599,7 +460,8 @@ HttpResponse http_get(const std::string& address, const std::string& target,
 QueryResult query(const std::string& address, const std::string& promql,
                   std::chrono::milliseconds timeout) {
     QueryResult result;
-    const HttpResponse http = http_get(address, "/api/v1/query?query=" + url_encode(promql), timeout);
+    const HttpResponse http =
+        http_get(address, "/api/v1/query?query=" + url_encode(promql), timeout);
     if (http.status == 0) {
         result.error = http.error;
         return result;
@@ -620,113 +482,6 @@ QueryResult query(const std::string& address, const std::string& promql,
         result.error = "HTTP " + std::to_string(http.status);
     }
     return result;
-}
-
-// ---------------------------------------------------------------------------
-
-std::string substitute_grafana_variables(std::string_view expr) {
-    static const std::map<std::string, std::string, std::less<>> kValues{
-        {"flow", ".*"},         {"__rate_interval", "1m"}, {"__interval", "1m"},
-        {"__range", "1m"},      {"__range_s", "60"},       {"__range_ms", "60000"},
-        {"__interval_ms", "60000"},
-    };
-    const auto is_name_start = [](char c) {
-        return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_';
-    };
-    const auto is_name_char = [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-    };
-    std::string out;
-    std::size_t i = 0;
-    while (i < expr.size()) {
-        std::size_t name_begin = 0;
-        std::size_t name_end = 0;
-        std::size_t token_end = 0;
-        if (expr[i] == '$' && i + 1 < expr.size() && expr[i + 1] == '{') {
-            // ${name} or ${name:format}
-            const auto close = expr.find('}', i + 2);
-            if (close != std::string_view::npos) {
-                name_begin = i + 2;
-                name_end = expr.find_first_of(":}", name_begin);
-                token_end = close + 1;
-            }
-        } else if (expr[i] == '$' && i + 1 < expr.size() && is_name_start(expr[i + 1])) {
-            name_begin = i + 1;
-            name_end = name_begin;
-            while (name_end < expr.size() && is_name_char(expr[name_end])) {
-                ++name_end;
-            }
-            token_end = name_end;
-        } else if (expr.substr(i, 2) == "[[") {
-            const auto close = expr.find("]]", i + 2);
-            if (close != std::string_view::npos) {
-                name_begin = i + 2;
-                name_end = std::min(close, expr.find(':', name_begin));
-                token_end = close + 2;
-            }
-        }
-        if (token_end != 0) {
-            const auto it = kValues.find(expr.substr(name_begin, name_end - name_begin));
-            if (it != kValues.end()) {
-                out += it->second;
-                i = token_end;
-                continue;
-            }
-        }
-        out += expr[i];
-        ++i;
-    }
-    return out;
-}
-
-std::vector<PromqlExpression> dashboard_queries(const std::string& path) {
-    const ptree doc = read_json_file(path);
-    std::vector<PromqlExpression> out;
-    collect_exprs(doc, "dashboard", out);
-    collect_variables(doc, out);
-    return out;
-}
-
-std::vector<PromqlExpression> rule_queries(const std::string& path) {
-    YAML::Node doc;
-    try {
-        doc = YAML::LoadFile(path);
-    } catch (const YAML::Exception& e) {
-        throw std::runtime_error("harness: cannot read rules " + path + ": " + e.what());
-    }
-    YAML::Node groups = doc["groups"];
-    if (!groups && doc["spec"]) {
-        groups = doc["spec"]["groups"];
-    }
-    if (!groups || !groups.IsSequence()) {
-        throw std::runtime_error("harness: " + path + " has no groups: (nor spec.groups:)");
-    }
-    std::vector<PromqlExpression> out;
-    for (const auto& group : groups) {
-        const std::string group_name = group["name"] ? group["name"].as<std::string>() : "?";
-        for (const auto& rule : group["rules"]) {
-            if (!rule["expr"]) {
-                continue;
-            }
-            std::string name = "?";
-            if (rule["alert"]) {
-                name = rule["alert"].as<std::string>();
-            } else if (rule["record"]) {
-                name = rule["record"].as<std::string>();
-            }
-            out.push_back({"rule " + name + " (group " + group_name + ")",
-                           substitute_grafana_variables(rule["expr"].as<std::string>())});
-        }
-    }
-    return out;
-}
-
-std::vector<std::string> dashboard_expressions(const std::string& path) {
-    return unique_exprs(dashboard_queries(path));
-}
-
-std::vector<std::string> rule_expressions(const std::string& path) {
-    return unique_exprs(rule_queries(path));
 }
 
 }  // namespace kmirror::harness

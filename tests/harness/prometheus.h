@@ -8,7 +8,8 @@
 //                                         {source_path("helm/kmirror/alerts/kmirror-rules.yaml")});
 //     ASSERT_TRUE(wait_until([&] { return query(prom->address(), "up == 1").series == 1; },
 //                            30s, "kmirror scraped"));
-//     for (const auto& q : dashboard_queries(source_path("helm/kmirror/dashboards/kmirror.json"))) {
+//     const std::string dashboard = source_path("helm/kmirror/dashboards/kmirror.json");
+//     for (const auto& q : dashboard_queries(dashboard)) {
 //         const QueryResult r = query(prom->address(), q.expr);
 //         EXPECT_TRUE(r.ok) << q.origin << ": " << q.expr << "\n" << r.error;
 //     }
@@ -140,10 +141,11 @@ struct PromqlExpression {
 /// and annotations), and the query of every `query` template variable, with
 /// label_values(METRIC, LABEL) turned into METRIC, label_values(LABEL) into
 /// {LABEL!=""} and query_result(Q) into Q (others, e.g. label_names(), are
-/// skipped). Grafana variables are substituted (substitute_grafana_variables).
-/// In document order. Throws std::runtime_error when the file cannot be read
-/// or parsed.
-std::vector<PromqlExpression> dashboard_queries(const std::string& path);
+/// skipped). Grafana variables are substituted (substitute_grafana_variables
+/// with `window`). In document order. Throws std::runtime_error when the file
+/// cannot be read or parsed.
+std::vector<PromqlExpression> dashboard_queries(const std::string& path,
+                                                std::string_view window = "1m");
 
 /// Every alerting and recording rule `expr` of a Prometheus rules file
 /// (`groups:`), or of a PrometheusRule resource (`spec.groups:`), with Grafana
@@ -152,16 +154,19 @@ std::vector<PromqlExpression> dashboard_queries(const std::string& path);
 std::vector<PromqlExpression> rule_queries(const std::string& path);
 
 /// The expressions of dashboard_queries() without duplicates, in first-seen order.
-std::vector<std::string> dashboard_expressions(const std::string& path);
+std::vector<std::string> dashboard_expressions(const std::string& path,
+                                               std::string_view window = "1m");
 
 /// The expressions of rule_queries() without duplicates, in first-seen order.
 std::vector<std::string> rule_expressions(const std::string& path);
 
 /// Replaces Grafana variables ($name, ${name}, ${name:format}, [[name]]) the
-/// way an "All" selection over the last minute would: flow -> .*;
-/// __rate_interval, __interval, __range -> 1m; __range_s -> 60;
-/// __range_ms, __interval_ms -> 60000. Other variables, and PromQL's own
-/// "$1" in label_replace, are left alone.
-std::string substitute_grafana_variables(std::string_view expr);
+/// way Grafana would with "All" flows and a time range and step of `window`
+/// (a whole number of s, m, h or d): flow -> .*; __rate_interval, __interval,
+/// __range -> `window`; __range_s -> seconds; __range_ms, __interval_ms ->
+/// milliseconds. Other variables, and PromQL's own "$1" in label_replace, are
+/// left alone. Note that rate(x[1m]) needs a minute of samples to be exact:
+/// with less it is lower than the true rate, never absent.
+std::string substitute_grafana_variables(std::string_view expr, std::string_view window = "1m");
 
 }  // namespace kmirror::harness

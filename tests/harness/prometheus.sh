@@ -369,6 +369,7 @@ cmd_reload() {
     local out
     if ! out="$(curl -sS --max-time 30 -X POST -w '\n%{http_code}' "http://127.0.0.1:$PORT/-/reload" 2>&1)" ||
         [[ "${out##*$'\n'}" != 200 ]]; then
+        grep -E 'level=error' "$dir/prometheus.log" 2>/dev/null | tail -n 3 >&2 || true
         die "reload of '$1' failed: ${out%$'\n'*}"
     fi
 }

@@ -237,7 +237,8 @@ std::string flow_config(const std::string& flow_name, const std::string& source_
       << "    topics: { include: [\"" << include << "\"] }\n"
       << "    workers: 2\n"
       << extra_flow << "log: { level: " << log_level() << " }\n"
-      << "shutdown: { timeout: 20s }\n";
+      << "shutdown: { timeout: 20s }\n"
+      << "http: { listen: \"127.0.0.1:0\" }\n";
     return y.str();
 }
 
@@ -323,6 +324,14 @@ int KmirrorProcess::wait_exit(std::chrono::milliseconds timeout) {
         std::this_thread::sleep_for(20ms);
     }
     return -1;
+}
+
+int KmirrorProcess::http_port() const {
+    // From the last "kmirror ready: ... (port N)" line: the latest run.
+    const auto text = log();
+    const auto at = text.rfind("(port ");
+    if (at == std::string::npos) return 0;
+    return std::atoi(text.c_str() + at + 6);
 }
 
 std::string KmirrorProcess::log() const {

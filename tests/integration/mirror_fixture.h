@@ -84,6 +84,8 @@ public:
     int wait_exit(std::chrono::milliseconds timeout);
     [[nodiscard]] bool running();
     [[nodiscard]] std::string log() const;
+    /// The HTTP port of the latest run (configs use port 0), 0 if unknown.
+    [[nodiscard]] int http_port() const;
     [[nodiscard]] const std::string& config_path() const { return config_path_; }
 
 private:

@@ -1,0 +1,175 @@
+#pragma once
+// PartitionRanges: the offset ranges of one mirrored partition, in memory,
+// and the translation rules (DESIGN.md invariant 3). No I/O, no locking:
+// OffsetRangeStore guards it and writes it to SQLite.
+//
+// Rows are kept in TARGET order (the order the target acknowledged them).
+// A new row starts when (target - source) changes or the source skips:
+//
+//   source   10 11 12 13    16 17 18      (14, 15: compacted, or a control record)
+//   target   50 51 52 53    54 55 56
+//   rows     [10..13]->50   [16..18]->54
+//
+// A restart that resumes from an older committed offset copies records again:
+// the same source offsets appear twice. Both rows are kept. A row whose source
+// start is below the previous row's source end begins a new SEGMENT; inside a
+// segment source offsets only grow, so lookups are binary searches.
+//
+//   source   10 11 12 13 14 | 12 13 14 15 16     (restart resumed at 12)
+//   target   50 51 52 53 54 | 55 56 57 58 59
+//   rows     [10..14]->50   | [12..16]->55       (2 segments)
+//
+// HOLES are target offsets inside the known span that no row covers:
+//
+//   source   10 11 12           20 21
+//   target   50 51 52  53 54 55 56 57
+//   rows     [10..12]->50  hole [20..21]->56
+//
+// A hole holds records the store never saw: transaction markers on the
+// target, or the tail of a session that died before flush() (kill -9). The
+// model: every session copies the existing records of the source partition
+// in order, from the offset it resumed at. So a hole after row A holds at most
+// `length` records, all with source offsets >= A.source_end:
+//   - those below the next row's source start exist nowhere else;
+//   - the others are copied again by the sessions after the hole, but only
+//     once they have got that far. A hole is COVERED once the rows after it
+//     hold at least `length` distinct source offsets >= A.source_end (then
+//     every record in it has a later copy). Until then it is OPEN and no
+//     translation goes past it: a session that restarted after a crash is
+//     still catching up, and the only copy of some records may be in the hole.
+//     A transaction marker (length 1) is covered by the next record.
+//
+// translate(committed): `committed` is the next source offset the group would
+// read. The answer T is where it resumes on the target.
+//
+// INVARIANT (never skip): every known target record whose source offset is
+// >= committed is at target offset >= T; every hole that may hold the only
+// copy of a source offset >= committed starts at or after T. (The property
+// test checks both, and that the unrecorded records of crashed sessions are
+// never skipped.)
+//
+//   committed inside a row:  exact, T = row.target_start + (committed - row.source_start)
+//     source   10 11 12 13                 committed 12 -> T 52, exact
+//     target   50 51 52 53
+//                    ^
+//   committed at the end of a row, next row follows without a hole: exact
+//     rows     [10..13]->50  [16..18]->54  committed 14 (or 15, 16) -> T 54, exact
+//   committed in a source gap that spans a hole: the hole may hold the
+//   records in between, so resume at the hole, conservative
+//     rows     [10..12]->50  hole(53..55)  [20..23]->56   (hole covered by 20, 21, 22)
+//     committed 13..19 -> T 53, conservative (the hole may hold 13..19)
+//     committed 20     -> T 56, exact (whatever the hole holds is below 20,
+//                                      or was copied again at 56 and later)
+//   committed at or after the end of everything known: T = end of the last row,
+//   exact when committed == last row's source end, else conservative (the store
+//   may lag behind the target: records after it could be below committed)
+//   duplicates: T goes to the EARLIEST copy at or after committed, and the
+//   records of later copies below committed are counted in `rereads`
+//     rows     [10..14]->50 | [12..16]->55
+//     committed 13 -> T 53 (first copy of 13), conservative, rereads 1 (12 at 55)
+//     committed 15 -> T 58 (only copy of 15), exact
+//   an open hole before T: T = the hole's start, conservative
+//   committed below every known source offset: unknown, T = -1 (like MM2's
+//   "too old" answer: no checkpoint should be emitted from it).
+//
+// exact <=> rereads == 0 and T does not point into a hole: no record below
+// `committed` is at or after T. (Later duplicates of records >= committed,
+// which any reader of the target meets, are not rereads.)
+//
+// Limits (the store cannot see a session that died before its first flush):
+//   - the store knows nothing before a partition's first row. If the first
+//     session of a partition dies before its first flush, the records it
+//     copied sit before the first row, outside any hole, until the next
+//     session copies them again;
+//   - such a session later on only ever makes translation re-read more than
+//     `rereads` says: `exact` assumes every session flushed at least once.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "base/strong_int.h"
+#include "checkpoints/range_row.h"
+#include "checkpoints/translation.h"
+
+namespace kmirror::checkpoints {
+
+class PartitionRanges {
+public:
+    enum class Recorded {
+        extended,   ///< the last row grew by one
+        started,    ///< a new row (gap, offset change, or restart)
+        duplicate,  ///< an acknowledgement already known: ignored
+        truncated,  ///< the target went backwards (topic recreated, log
+                    ///< truncated): rows at and after it were dropped first
+        invalid,    ///< negative offset: ignored
+    };
+
+    /// One acknowledged record: source offset `src` is at target offset `tgt`.
+    /// O(1) amortized; O(log n) when the target goes backwards.
+    Recorded record(SourceOffset src, TargetOffset tgt);
+
+    /// See the header comment. O(segments * log n).
+    [[nodiscard]] Translation translate(SourceOffset committed) const;
+
+    /// Drops the rows whose records, and the hole after them, are all below
+    /// the target's low watermark (deleted by retention). The last row always
+    /// stays, as the anchor of whatever follows it. Returns how many.
+    std::size_t prune(TargetOffset target_low_watermark);
+
+    /// Replaces the content with rows read from disk, in target order.
+    /// False (and unchanged) when they overlap on the target or a length < 1.
+    [[nodiscard]] bool assign(std::vector<RangeRow> rows);
+
+    [[nodiscard]] const std::vector<RangeRow>& rows() const noexcept { return rows_; }
+    [[nodiscard]] bool empty() const noexcept { return rows_.empty(); }
+
+    // Write-back bookkeeping for OffsetRangeStore::flush().
+    /// Index of the first row that changed since the last mark_synced(); size() when none.
+    [[nodiscard]] std::size_t unsynced_from() const noexcept { return unsynced_from_; }
+    /// Rows dropped from the front since construction (prune, truncation to empty).
+    [[nodiscard]] std::uint64_t dropped_total() const noexcept { return dropped_total_; }
+    /// All rows are on disk.
+    void mark_synced() noexcept { unsynced_from_ = rows_.size(); }
+    /// A write started at unsynced_from() == `from` (when dropped_total() was
+    /// `dropped_then`) failed: those rows are not on disk after all.
+    void mark_unsynced(std::size_t from, std::uint64_t dropped_then) noexcept;
+
+private:
+    // A hole that may still hold the only copy of some records (see above).
+    struct OpenHole {
+        TargetOffset start;
+        std::int64_t length = 0;
+        SourceOffset floor;       // source end of the row before the hole
+        SourceOffset max_seen;    // highest source offset counted so far
+        std::int64_t copied = 0;  // distinct source offsets >= floor seen after the hole
+        /// Counts records [from, to) seen after the hole; true once covered.
+        bool count(SourceOffset from, SourceOffset to);
+    };
+
+    void append(SourceOffset src, TargetOffset tgt);
+    void count_for_holes(SourceOffset src);
+    void rebuild_holes();
+    void truncate_at(TargetOffset tgt);
+    void drop_front(std::size_t n);
+    void rebuild_index();
+    [[nodiscard]] std::size_t segment_end(std::size_t segment) const noexcept;
+    /// First row in [first, last) whose source end is > committed (rows are source-sorted there).
+    [[nodiscard]] std::size_t first_ending_after(std::size_t first, std::size_t last,
+                                                 SourceOffset committed) const;
+    /// Records of rows [first, last) with a source offset < committed.
+    [[nodiscard]] std::int64_t records_below(std::size_t first, std::size_t last,
+                                             SourceOffset committed) const;
+    /// Known records at target offsets >= at with a source offset < committed.
+    [[nodiscard]] std::int64_t rereads_from(TargetOffset at, SourceOffset committed) const;
+
+    std::vector<RangeRow> rows_;                // target order
+    std::vector<std::int64_t> records_before_;  // parallel to rows_: prefix sums of length
+    std::vector<std::size_t> segment_starts_;   // row index where each segment starts
+    std::vector<OpenHole> open_holes_;          // target order
+    SourceOffset min_source_;                   // lowest source offset known
+    std::size_t unsynced_from_ = 0;
+    std::uint64_t dropped_total_ = 0;
+};
+
+}  // namespace kmirror::checkpoints

@@ -1,0 +1,161 @@
+#include "daemon/observability.h"
+
+#include <map>
+
+#include "base/clock.h"
+#include "daemon/json_writer.h"
+
+namespace kmirror::daemon {
+namespace {
+
+struct PartitionView {
+    replicator::PartitionProgress* progress;
+    replicator::PartitionProgress::Snapshot snap;
+    std::int64_t lag_records;
+    double lag_seconds;
+};
+
+// The assigned partitions of a flow with their lag, computed once per call.
+std::vector<PartitionView> view(replicator::Flow& flow, std::int64_t now) {
+    std::vector<PartitionView> out;
+    for (auto* p : flow.partitions()) {
+        if (!p->assigned.load(std::memory_order_relaxed)) continue;
+        auto snap = p->snapshot();
+        const auto high = p->high_watermark.load(std::memory_order_relaxed);
+        std::int64_t lag = 0;
+        if (high >= 0) {
+            // Before the first acknowledgement of a partition read from its
+            // start, the next offset is unknown: count everything as lag.
+            lag = snap.next_to_copy ? std::max<std::int64_t>(0, high - snap.next_to_copy->value())
+                                    : high;
+        }
+        const double seconds =
+            snap.oldest_pending_ms
+                ? static_cast<double>(std::max<std::int64_t>(0, now - *snap.oldest_pending_ms)) /
+                      1000.0
+                : 0.0;
+        out.push_back({p, std::move(snap), lag, seconds});
+    }
+    return out;
+}
+
+std::optional<double> heartbeat_age(const replicator::FlowStats& stats, std::int64_t now) {
+    const auto last = stats.last_heartbeat_ms.load(std::memory_order_relaxed);
+    if (last <= 0) return std::nullopt;
+    return static_cast<double>(std::max<std::int64_t>(0, now - last)) / 1000.0;
+}
+
+}  // namespace
+
+std::vector<metrics::FlowSample> sample_flows(const Flows& flows) {
+    const auto now = now_ms();
+    std::vector<metrics::FlowSample> out;
+    for (const auto& f : flows) {
+        auto& stats = f->stats();
+        metrics::FlowSample s;
+        s.flow = f->config().name;
+        s.ready = !f->not_ready_reason();
+        s.records_skipped = stats.records_skipped.load(std::memory_order_relaxed);
+        s.rebalances = stats.rebalances.load(std::memory_order_relaxed);
+        s.heartbeats_sent = stats.heartbeats_sent.load(std::memory_order_relaxed);
+        s.heartbeat_age_seconds = heartbeat_age(stats, now);
+        s.assigned_partitions = stats.assigned_partitions.load(std::memory_order_relaxed);
+        s.topics_mirrored = stats.topics_mirrored.load(std::memory_order_relaxed);
+        std::map<std::string, metrics::TopicSample> topics;
+        for (auto* p : f->partitions()) {
+            auto& t = topics[p->source_topic()];
+            t.records += p->records.load(std::memory_order_relaxed);
+            t.bytes += p->bytes.load(std::memory_order_relaxed);
+            t.lost += p->lost.load(std::memory_order_relaxed);
+        }
+        for (auto& [name, t] : topics) {
+            t.topic = name;
+            s.topics.push_back(std::move(t));
+        }
+        for (const auto& v : view(*f, now)) {
+            s.partitions.push_back(
+                {v.progress->source_topic(), v.progress->partition(), v.lag_records, v.lag_seconds});
+            if (v.snap.stopped) ++s.partitions_stopped;
+        }
+        const auto counts = stats.latency.counts();
+        s.latency.bounds.assign(replicator::LatencyHistogram::kBounds.begin(),
+                                replicator::LatencyHistogram::kBounds.end());
+        s.latency.counts.assign(counts.begin(), counts.end());
+        s.latency.sum = stats.latency.sum_seconds();
+        s.produce_errors = stats.produce_errors.snapshot();
+        s.consume_errors = stats.consume_errors.snapshot();
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+metrics::HttpResponse readiness(const Flows& flows) {
+    std::string reasons;
+    for (const auto& f : flows) {
+        if (auto why = f->not_ready_reason()) {
+            reasons += "flow '" + f->config().name + "': " + *why + "\n";
+        }
+    }
+    if (flows.empty()) reasons = "no flow running\n";
+    if (reasons.empty()) return {200, "text/plain; charset=utf-8", "ready\n"};
+    return {503, "text/plain; charset=utf-8", reasons};
+}
+
+std::string status_json(const Flows& flows) {
+    const auto now = now_ms();
+    JsonWriter w;
+    w.begin_object().key("flows").begin_array();
+    for (const auto& f : flows) {
+        const auto& cfg = f->config();
+        auto& stats = f->stats();
+        const auto why = f->not_ready_reason();
+        w.begin_object();
+        w.key("name").value(cfg.name);
+        w.key("source").value(cfg.source);
+        w.key("target").value(cfg.target);
+        w.key("ready").value(!why);
+        w.key("not_ready_reason");
+        if (why) {
+            w.value(*why);
+        } else {
+            w.null();
+        }
+        w.key("topics_mirrored").value(stats.topics_mirrored.load());
+        w.key("assigned_partitions").value(stats.assigned_partitions.load());
+        w.key("records_mirrored").value(static_cast<std::int64_t>(stats.records.load()));
+        w.key("records_lost").value(static_cast<std::int64_t>(stats.records_lost.load()));
+        w.key("heartbeat_age_seconds");
+        if (auto age = heartbeat_age(stats, now)) {
+            w.value(*age);
+        } else {
+            w.null();
+        }
+        w.key("last_errors").begin_object();
+        w.key("source").value(f->last_source_error());
+        w.key("target").value(f->last_target_error());
+        w.end_object();
+        w.key("partitions").begin_array();
+        for (const auto& v : view(*f, now)) {
+            w.begin_object();
+            w.key("topic").value(v.progress->source_topic());
+            w.key("partition").value(static_cast<std::int64_t>(v.progress->partition()));
+            w.key("target_topic").value(v.progress->target_topic());
+            w.key("lag_records").value(v.lag_records);
+            w.key("lag_seconds").value(v.lag_seconds);
+            w.key("in_flight").value(static_cast<std::int64_t>(v.snap.in_flight));
+            w.key("stopped");
+            if (v.snap.stopped) {
+                w.value(*v.snap.stopped);
+            } else {
+                w.null();
+            }
+            w.end_object();
+        }
+        w.end_array();
+        w.end_object();
+    }
+    w.end_array().end_object();
+    return w.str() + "\n";
+}
+
+}  // namespace kmirror::daemon
