@@ -53,9 +53,11 @@ echo "== producing 10 records to 'orders' on primary"
 for i in $(seq 1 10); do echo "order-$i:{\"id\":$i,\"amount\":$((i * 10))}"; done |
     kcat -b 127.0.0.1:19092 -t orders -P -K: -H source=quickstart
 
-echo "== reading 'primary.orders' on dr"
-kcat -b 127.0.0.1:29092 -t primary.orders -C -c 10 -e -q -m 30 \
+echo "== reading 'primary.orders' on dr (waits until all 10 arrived)"
+timeout 60 kcat -b 127.0.0.1:29092 -t primary.orders -C -o beginning -c 10 -q \
     -f 'partition %p offset %o  key %k  value %s  headers %h\n'
+echo "== kmirror's view: http://127.0.0.1:9464/status"
+curl -s http://127.0.0.1:9464/status | head -c 600; echo
 
 if $once; then
     echo "== done (--once)"
