@@ -29,10 +29,12 @@ kafka::ClientSettings client_settings(const config::Cluster& cluster) {
 }
 
 Flow::Flow(const config::Config& config, const config::Flow& flow,
-           std::function<void(const std::string&)> on_failure)
+           std::function<void(const std::string&)> on_failure,
+           checkpoints::OffsetRangeStore* ranges)
     : config_(config),
       flow_(flow),
       on_failure_(std::move(on_failure)),
+      ranges_(ranges),
       source_settings_(client_settings(config.clusters.at(flow.source))),
       target_settings_(client_settings(config.clusters.at(flow.target))) {}
 
@@ -262,6 +264,10 @@ void Flow::on_delivery(kafka::DeliveryReport& report) noexcept {
         const SourceOffset offset(src.offset());
         if (!report.error) {
             progress->ack(offset);
+            if (ranges_) {
+                ranges_->record(flow_.name, src.topic(), src.partition(), offset,
+                                TargetOffset(report.offset));
+            }
             progress->records.fetch_add(1, std::memory_order_relaxed);
             progress->bytes.fetch_add(src.size(), std::memory_order_relaxed);
             stats_.records.fetch_add(1, std::memory_order_relaxed);

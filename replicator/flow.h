@@ -33,6 +33,7 @@
 #include "config/config.h"
 #include "kafka/admin.h"
 #include "kafka/producer.h"
+#include "checkpoints/offset_range_store.h"
 #include "replicator/flow_stats.h"
 #include "replicator/heartbeat_emitter.h"
 #include "replicator/partition_progress.h"
@@ -55,8 +56,11 @@ class Flow : public kafka::DeliveryHandler {
 public:
     /// `on_failure` is called (from any thread) when the flow cannot go on:
     /// a fatal client error or an unexpected exception on a worker.
+    /// `ranges` (may be null) receives every (source offset -> target
+    /// offset) pair the target acknowledged, for offset translation.
     Flow(const config::Config& config, const config::Flow& flow,
-         std::function<void(const std::string&)> on_failure);
+         std::function<void(const std::string&)> on_failure,
+         checkpoints::OffsetRangeStore* ranges = nullptr);
     ~Flow() override;
     Flow(const Flow&) = delete;
     Flow& operator=(const Flow&) = delete;
@@ -116,6 +120,7 @@ private:
     const config::Config& config_;
     const config::Flow& flow_;
     std::function<void(const std::string&)> on_failure_;
+    checkpoints::OffsetRangeStore* ranges_;
     FlowStats stats_;
     kafka::ClientSettings source_settings_;
     kafka::ClientSettings target_settings_;

@@ -247,7 +247,12 @@ KmirrorProcess::KmirrorProcess(const std::string& config_yaml, const std::string
     std::filesystem::create_directories(dir_);
     config_path_ = dir_ + "/kmirror.yaml";
     log_path_ = dir_ + "/kmirror.log";
-    std::ofstream(config_path_) << config_yaml;
+    std::ofstream out(config_path_);
+    out << config_yaml;
+    // Every kmirror of a test keeps its offset ranges in its own directory.
+    if (config_yaml.find("\nstate:") == std::string::npos) {
+        out << "state: { path: \"" << dir_ << "/state.db\" }\n";
+    }
 }
 
 KmirrorProcess::~KmirrorProcess() {

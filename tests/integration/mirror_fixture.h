@@ -87,6 +87,8 @@ public:
     /// The HTTP port of the latest run (configs use port 0), 0 if unknown.
     [[nodiscard]] int http_port() const;
     [[nodiscard]] const std::string& config_path() const { return config_path_; }
+    /// The offset-range store of this kmirror (state.path).
+    [[nodiscard]] std::string state_path() const { return dir_ + "/state.db"; }
 
 private:
     /// Collects the exit status if the child ended; its exit code or -1.

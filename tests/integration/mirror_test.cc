@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "checkpoints/offset_range_store.h"
 #include "tests/harness/kafka_cluster.h"
 #include "tests/integration/mirror_fixture.h"
 
@@ -69,10 +70,25 @@ TEST(Mirror, CopiesEveryRecordWithKeyNullValueHeadersTimestampAndPartition) {
     kmirror.signal(SIGTERM);
     EXPECT_EQ(kmirror.wait_exit(60s), 0) << kmirror.log();
 
-    // then the target holds exactly the same records, partitions and order.
+    // then the target holds exactly the same records, partitions and order,
     for (const auto& t : topics) {
         SCOPED_TRACE(t);
         expect_same_records(read_topic(source(), t), read_topic(target(), "primary." + t));
+    }
+    // and the offset-range store translates every source position exactly.
+    auto store = checkpoints::OffsetRangeStore::open(kmirror.state_path());
+    ASSERT_TRUE(store) << store.error().message();
+    for (const auto& t : topics) {
+        for (std::int32_t p = 0; p < 3; ++p) {
+            const auto target_records = read_topic(target(), "primary." + t).at(p);
+            ASSERT_FALSE(target_records.empty());
+            for (std::size_t i = 0; i <= target_records.size(); i += 997) {
+                const auto tr =
+                    store.value()->translate(base, t, p, SourceOffset(static_cast<std::int64_t>(i)));
+                EXPECT_EQ(tr.exactness, checkpoints::Exactness::exact) << t << "[" << p << "] " << i;
+                EXPECT_EQ(tr.offset, TargetOffset(static_cast<std::int64_t>(i)));
+            }
+        }
     }
 }
 
