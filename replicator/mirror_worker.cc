@@ -120,7 +120,9 @@ void MirrorWorker::run() {
             }
         }
         if (std::chrono::steady_clock::now() >= next_commit_) {
-            commit(assigned_);
+            std::set<kafka::TopicPartition> ours = assigned_;
+            ours.insert(lost_.begin(), lost_.end());
+            (void)commit(ours);
             sample_high_watermarks();
             next_commit_ = std::chrono::steady_clock::now() + flow_.config().commit_interval;
         }
@@ -131,7 +133,17 @@ void MirrorWorker::run() {
 }
 
 void MirrorWorker::finish() {
-    commit(assigned_);
+    // A commit racing a rebalance fails (ILLEGAL_GENERATION) and librdkafka
+    // 2.0.2 then drops the assignment. What was acknowledged is still worth
+    // committing once the group settled: poll (serving the rebalance; the
+    // records read meanwhile are not mirrored, so not committed) and retry.
+    const auto deadline = std::chrono::steady_clock::now() + kAdminTimeout;
+    while (true) {
+        std::set<kafka::TopicPartition> ours = assigned_;
+        ours.insert(lost_.begin(), lost_.end());
+        if (commit(ours) || std::chrono::steady_clock::now() >= deadline) break;
+        (void)consumer_->poll(std::chrono::milliseconds(100));
+    }
     consumer_->close();  // revokes through on_revoked, which commits again
     consumer_.reset();
 }
@@ -303,7 +315,7 @@ void MirrorWorker::sample_high_watermarks() {
     }
 }
 
-void MirrorWorker::commit(const std::set<kafka::TopicPartition>& partitions) {
+bool MirrorWorker::commit(const std::set<kafka::TopicPartition>& partitions) {
     std::vector<kafka::TopicPartitionOffset> offsets;
     for (const auto& tp : partitions) {
         auto* progress = flow_.progress(tp.topic, tp.partition);
@@ -314,14 +326,17 @@ void MirrorWorker::commit(const std::set<kafka::TopicPartition>& partitions) {
         if (it != committed_.end() && it->second >= next->value()) continue;
         offsets.push_back({tp.topic, tp.partition, next->value()});
     }
-    if (offsets.empty()) return;
+    if (offsets.empty()) return true;
     if (auto r = consumer_->commit(offsets, /*async=*/false); !r) {
-        spdlog::warn("flow '{}': commit to source cluster '{}' failed: {} (retried at the next "
-                     "commit)",
+        spdlog::warn("flow '{}': commit to source cluster '{}' failed: {} (retried)",
                      flow_.config().name, flow_.config().source, r.error().message());
-        return;
+        return false;
     }
-    for (const auto& o : offsets) committed_[{o.topic, o.partition}] = o.offset;
+    for (const auto& o : offsets) {
+        committed_[{o.topic, o.partition}] = o.offset;
+        lost_.erase({o.topic, o.partition});
+    }
+    return true;
 }
 
 void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partitions) {
@@ -362,6 +377,7 @@ void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partiti
     }
     for (std::size_t i = 0; i < tps.size(); ++i) {
         const auto& tp = tps[i];
+        lost_.erase(tp);
         flow_.track(tp.topic, tp.partition, starts[i], ahead[i]);
         assigned_.insert(tp);
         committed_.erase(tp);
@@ -389,6 +405,7 @@ void MirrorWorker::on_revoked(const std::vector<kafka::TopicPartition>& partitio
     }
     for (const auto& tp : revoked) {
         assigned_.erase(tp);
+        if (lost) lost_.insert(tp);
         committed_.erase(tp);
         if (auto* p = flow_.progress(tp.topic, tp.partition)) p->assigned.store(false);
     }

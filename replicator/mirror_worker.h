@@ -46,7 +46,8 @@ private:
     void handle_error(const kafka::Message& message);
     void handle_offset_reset(const kafka::Message& message);
     void stop_partition(PartitionProgress& progress, const std::string& reason);
-    void commit(const std::set<kafka::TopicPartition>& partitions);
+    /// Commits the acknowledged prefix of `partitions`; false if the commit failed.
+    bool commit(const std::set<kafka::TopicPartition>& partitions);
     /// Lag in records needs the source's high watermarks: sampled each commit tick.
     void sample_high_watermarks();
     void apply_topics();
@@ -61,6 +62,7 @@ private:
     // Worker-thread state:
     std::set<kafka::TopicPartition> assigned_;
     std::map<kafka::TopicPartition, std::int64_t> committed_;
+    std::set<kafka::TopicPartition> lost_;  // taken away without a chance to commit
     std::deque<kafka::Message> backlog_;  // not yet accepted by the producer, in order
     bool paused_ = false;
     std::chrono::steady_clock::time_point next_commit_;
