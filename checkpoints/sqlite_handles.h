@@ -7,14 +7,9 @@
 
 #include <memory>
 
-namespace kmirror::checkpoints {
+#include "base/c_deleter.h"
 
-template <auto Fn>
-struct CDeleter {
-    void operator()(auto* p) const noexcept {
-        if (p) Fn(p);
-    }
-};
+namespace kmirror::checkpoints {
 
 using SqlitePtr = std::unique_ptr<sqlite3, CDeleter<&sqlite3_close_v2>>;
 using SqliteStmtPtr = std::unique_ptr<sqlite3_stmt, CDeleter<&sqlite3_finalize>>;

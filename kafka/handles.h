@@ -7,14 +7,9 @@
 
 #include <memory>
 
-namespace kmirror::kafka {
+#include "base/c_deleter.h"
 
-template <auto Fn>
-struct CDeleter {
-    void operator()(auto* p) const noexcept {
-        if (p) Fn(p);
-    }
-};
+namespace kmirror::kafka {
 
 using ConfPtr = std::unique_ptr<rd_kafka_conf_t, CDeleter<&rd_kafka_conf_destroy>>;
 using HandlePtr = std::unique_ptr<rd_kafka_t, CDeleter<&rd_kafka_destroy>>;

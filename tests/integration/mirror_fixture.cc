@@ -117,9 +117,14 @@ std::map<std::int32_t, std::vector<TestRecord>> read_topic(const std::string& bo
     std::vector<kafka::TopicPartitionOffset> assignment;
     std::map<std::int32_t, std::int64_t> high;
     for (std::int32_t p = 0; p < partitions; ++p) {
+        // A topic just created may have no leader for a moment ("Not leader
+        // for partition"), and a loaded machine can time out: retry briefly.
         auto marks = consumer.watermarks(topic, p, 10s);
-        // A loaded machine can time out once; a second miss is a failure.
-        if (!marks) marks = consumer.watermarks(topic, p, 20s);
+        for (const auto until = deadline_in(30s);
+             !marks && std::chrono::steady_clock::now() < until;) {
+            std::this_thread::sleep_for(200ms);
+            marks = consumer.watermarks(topic, p, 10s);
+        }
         if (!marks) {
             ADD_FAILURE() << "watermarks of " << topic << "[" << p << "]: " << marks.error().message();
             return out;
