@@ -3,13 +3,12 @@
 #include <array>
 
 #include "kafka/error.h"
+#include "kafka/rd_call.h"
 
 namespace kmirror::kafka {
 namespace {
 
-int to_int_ms(std::chrono::milliseconds t) {
-    return static_cast<int>(std::min<std::int64_t>(t.count(), 1'000'000'000));
-}
+using detail::to_int_ms;
 
 std::vector<TopicResult> topic_results(const rd_kafka_topic_result_t* const* results,
                                        std::size_t n) {

@@ -7,6 +7,8 @@
 #include <memory>
 #include <thread>
 
+#include "kafka/rd_call.h"
+
 namespace kmirror::kafka {
 namespace {
 
@@ -15,20 +17,8 @@ constexpr std::chrono::seconds kDestroyTimeout{10};
 // How long close() waits per poll while it leaves the group.
 constexpr std::chrono::milliseconds kCloseStep{100};
 
-int to_int_ms(std::chrono::milliseconds t) {
-    return static_cast<int>(std::min<std::int64_t>(t.count(), 1'000'000'000));
-}
-
-Result<void> check(rd_kafka_resp_err_t err) {
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return make_error(err);
-    return outcome::success();
-}
-
-Result<void> check(rd_kafka_error_t* raw) {
-    ErrorPtr err(raw);
-    if (err) return make_error(rd_kafka_error_code(err.get()));
-    return outcome::success();
-}
+using detail::check;
+using detail::to_int_ms;
 
 }  // namespace
 

@@ -24,6 +24,10 @@ std::error_code make_error(int rd_kafka_resp_err) noexcept {
     return {rd_kafka_resp_err, error_category()};
 }
 
+bool is(std::error_code ec, int rd_kafka_resp_err) noexcept {
+    return ec == make_error(rd_kafka_resp_err);
+}
+
 std::string error_name(std::error_code ec) {
     if (ec.category() != error_category()) return ec.message();
     return rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(ec.value()));

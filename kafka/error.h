@@ -14,6 +14,10 @@ const std::error_category& error_category() noexcept;
 /// An error_code from a raw rd_kafka_resp_err_t value.
 std::error_code make_error(int rd_kafka_resp_err) noexcept;
 
+/// Whether `ec` is the librdkafka error `rd_kafka_resp_err` (e.g.
+/// RD_KAFKA_RESP_ERR__QUEUE_FULL).
+bool is(std::error_code ec, int rd_kafka_resp_err) noexcept;
+
 /// The librdkafka name of an error ("MSG_SIZE_TOO_LARGE", "_TRANSPORT"), for
 /// metric labels; the message for codes of other categories.
 std::string error_name(std::error_code ec);

@@ -46,17 +46,4 @@ std::vector<HeaderView> Message::headers() const {
     return out;
 }
 
-std::optional<std::optional<Bytes>> Message::header(const char* name) const {
-    rd_kafka_headers_t* hdrs = nullptr;
-    if (rd_kafka_message_headers(m_.get(), &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return std::nullopt;
-    }
-    const void* value = nullptr;
-    std::size_t size = 0;
-    if (rd_kafka_header_get_last(hdrs, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return std::nullopt;
-    }
-    return bytes_of(value, size);
-}
-
 }  // namespace kmirror::kafka

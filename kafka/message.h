@@ -61,9 +61,6 @@ public:
     [[nodiscard]] std::optional<std::int64_t> timestamp() const noexcept;
     /// Headers in wire order. Empty when the record has none.
     [[nodiscard]] std::vector<HeaderView> headers() const;
-    /// The value of the last header with that name, if present.
-    [[nodiscard]] std::optional<std::optional<Bytes>> header(const char* name) const;
-
     [[nodiscard]] rd_kafka_message_t* get() const noexcept { return m_.get(); }
     rd_kafka_message_t* release() noexcept { return m_.release(); }
 

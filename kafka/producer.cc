@@ -3,20 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include "kafka/error.h"
+#include "kafka/rd_call.h"
 
 namespace kmirror::kafka {
 namespace {
 
-int to_int_ms(std::chrono::milliseconds t) {
-    return static_cast<int>(std::min<std::int64_t>(t.count(), 1'000'000'000));
-}
-
-// ERR__QUEUE_FULL and friends come back from producev as rd_kafka_error_t.
-Result<void> check(rd_kafka_error_t* raw) {
-    ErrorPtr err(raw);
-    if (err) return make_error(rd_kafka_error_code(err.get()));
-    return outcome::success();
-}
+using detail::check;
+using detail::to_int_ms;
 
 }  // namespace
 

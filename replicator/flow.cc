@@ -14,7 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool is(std::error_code ec, rd_kafka_resp_err_t err) { return ec == kafka::make_error(err); }
+using kafka::is;
 
 }  // namespace
 

@@ -35,7 +35,7 @@ bool HeartbeatEmitter::ensure_topic(int source_brokers) {
     const int rf = std::max(1, std::min(3, source_brokers));
     auto res = source_admin_.create_topics({{topic, 1, rf, {{"cleanup.policy", "compact"}}}}, 10s);
     if (res.empty() || !res[0].error ||
-        res[0].error == kafka::make_error(RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)) {
+        kafka::is(res[0].error, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)) {
         return true;
     }
     spdlog::error("flow '{}': cannot create topic '{}' on source cluster '{}': {}; heartbeats "

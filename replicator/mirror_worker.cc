@@ -15,7 +15,7 @@ constexpr auto kAdminTimeout = 10s;
 // Short: it runs on the worker thread, between polls.
 constexpr auto kWatermarkTimeout = 1s;
 
-bool is(std::error_code ec, rd_kafka_resp_err_t err) { return ec == kafka::make_error(err); }
+using kafka::is;
 
 kafka::TopicPartition tp_of(const kafka::Message& m) {
     return {std::string(m.topic()), m.partition()};

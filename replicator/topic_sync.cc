@@ -8,13 +8,6 @@
 #include "checkpoints/mm2_records.h"
 
 namespace kmirror::replicator {
-namespace {
-
-bool is_error(const std::error_code& ec, rd_kafka_resp_err_t err) {
-    return ec == kafka::make_error(err);
-}
-
-}  // namespace
 
 TopicSync::TopicSync(const config::Flow& flow, kafka::Admin& source, kafka::Admin& target,
                      FlowStats& stats)
@@ -79,7 +72,7 @@ Result<std::vector<std::string>> TopicSync::run_discovery() {
                                desired_configs(t.name, flow_.sync_topic_configs)};
             auto res = target_.create_topics({nt}, admin_timeout_);
             if (!res.empty() && res[0].error &&
-                !is_error(res[0].error, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)) {
+                !kafka::is(res[0].error, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)) {
                 spdlog::error("flow '{}': cannot create topic '{}' on target cluster '{}': {}",
                               flow_.name, remote, flow_.target, res[0].message);
                 continue;  // tried again at the next discovery
@@ -93,7 +86,7 @@ Result<std::vector<std::string>> TopicSync::run_discovery() {
         int have = it->second;
         if (have < t.partitions) {
             if (auto r = target_.create_partitions(remote, t.partitions, admin_timeout_);
-                !r && !is_error(r.error(), RD_KAFKA_RESP_ERR_INVALID_PARTITIONS)) {
+                !r && !kafka::is(r.error(), RD_KAFKA_RESP_ERR_INVALID_PARTITIONS)) {
                 spdlog::error("flow '{}': cannot grow topic '{}' on '{}' to {} partitions: {}",
                               flow_.name, remote, flow_.target, t.partitions,
                               r.error().message());
@@ -189,7 +182,7 @@ Result<void> TopicSync::ensure_partition(const std::string& source_topic, std::i
     int total = partition + 1;
     for (const auto& t : md.value().topics) total = std::max(total, t.partitions);
     if (auto r = target_.create_partitions(it->second.target, total, admin_timeout_);
-        !r && !is_error(r.error(), RD_KAFKA_RESP_ERR_INVALID_PARTITIONS)) {
+        !r && !kafka::is(r.error(), RD_KAFKA_RESP_ERR_INVALID_PARTITIONS)) {
         spdlog::error("flow '{}': cannot grow topic '{}' on '{}' to {} partitions: {}", flow_.name,
                       it->second.target, flow_.target, total, r.error().message());
         return r.error();

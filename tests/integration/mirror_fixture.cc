@@ -14,16 +14,13 @@
 
 #include "kafka/consumer.h"
 #include "kafka/error.h"
+#include "tests/harness/command.h"
+#include "tests/harness/wait.h"
 
 namespace kmirror::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-double timeout_scale() {
-    const char* s = std::getenv("KMIRROR_TEST_TIMEOUT_SCALE");
-    return s ? std::max(1.0, std::atof(s)) : 1.0;
-}
 
 std::optional<std::string> as_string(const std::optional<kafka::Bytes>& b) {
     if (!b) return std::nullopt;
@@ -53,9 +50,7 @@ std::string log_level() {
 }  // namespace
 
 std::chrono::steady_clock::time_point deadline_in(std::chrono::milliseconds d) {
-    return std::chrono::steady_clock::now() +
-           std::chrono::milliseconds(static_cast<std::int64_t>(
-               static_cast<double>(d.count()) * timeout_scale()));
+    return std::chrono::steady_clock::now() + harness::scaled(d);
 }
 
 std::string unique_name(const std::string& base) {
@@ -166,49 +161,44 @@ std::size_t count(const std::map<std::int32_t, std::vector<TestRecord>>& records
 
 bool wait_for_records(const std::string& bootstrap, const std::string& topic, std::size_t n,
                       std::chrono::milliseconds timeout) {
-    const auto deadline = deadline_in(timeout);
-    while (std::chrono::steady_clock::now() < deadline) {
-        // A new client each round: a client's metadata cache would not see
-        // partitions added meanwhile.
-        kafka::Admin admin(settings_for("test", bootstrap));
-        std::size_t total = 0;
-        const int partitions = partition_count(bootstrap, topic);
-        for (std::int32_t p = 0; p < partitions; ++p) {
-            if (auto m = admin.watermarks(topic, p, 5s)) {
-                total += static_cast<std::size_t>(m.value().second - m.value().first);
+    return harness::poll_until(
+        [&] {
+            // A new client each round: a client's metadata cache would not see
+            // partitions added meanwhile.
+            kafka::Admin admin(settings_for("test", bootstrap));
+            std::size_t total = 0;
+            const int partitions = partition_count(bootstrap, topic);
+            for (std::int32_t p = 0; p < partitions; ++p) {
+                if (auto m = admin.watermarks(topic, p, 5s)) {
+                    total += static_cast<std::size_t>(m.value().second - m.value().first);
+                }
             }
-        }
-        if (partitions > 0 && total >= n) return true;
-        std::this_thread::sleep_for(100ms);  // test-side polling of a remote state
-    }
-    return false;
+            return partitions > 0 && total >= n;
+        },
+        timeout);
 }
 
 bool wait_for_commits_at_end(const std::string& bootstrap, const std::string& group,
                              const std::string& topic, std::chrono::milliseconds timeout) {
-    const auto deadline = deadline_in(timeout);
     kafka::Consumer consumer(settings_for("test", bootstrap),
                              {{"group.id", group}, {"enable.auto.commit", "false"}});
     const int partitions = partition_count(bootstrap, topic);
     std::vector<kafka::TopicPartition> tps;
     for (std::int32_t p = 0; p < partitions; ++p) tps.push_back({topic, p});
-    while (std::chrono::steady_clock::now() < deadline) {
-        bool done = partitions > 0;
-        auto committed = consumer.committed(tps, 10s);
-        for (std::int32_t p = 0; done && p < partitions; ++p) {
-            auto marks = consumer.watermarks(topic, p, 10s);
-            if (!committed || !marks) {
-                done = false;
-                break;
+    return harness::poll_until(
+        [&] {
+            auto committed = consumer.committed(tps, 10s);
+            if (partitions == 0 || !committed) return false;
+            for (std::int32_t p = 0; p < partitions; ++p) {
+                auto marks = consumer.watermarks(topic, p, 10s);
+                if (!marks) return false;
+                const auto [low, high] = marks.value();
+                const auto at = committed.value()[static_cast<std::size_t>(p)].offset;
+                if (high > low && at < high) return false;
             }
-            const auto high = marks.value().second;
-            const auto at = committed.value()[static_cast<std::size_t>(p)].offset;
-            if (high > marks.value().first && at < high) done = false;
-        }
-        if (done) return true;
-        std::this_thread::sleep_for(200ms);
-    }
-    return false;
+            return true;
+        },
+        timeout);
 }
 
 std::int64_t low_watermark(const std::string& bootstrap, const std::string& topic,
@@ -291,20 +281,19 @@ void KmirrorProcess::start() {
 }
 
 bool KmirrorProcess::wait_ready(std::chrono::milliseconds timeout) {
-    const auto deadline = deadline_in(timeout);
     const auto wanted = static_cast<std::size_t>(runs_);
-    while (std::chrono::steady_clock::now() < deadline) {
+    bool exited = false;
+    const auto ready = [&] {
         const auto text = log();
         std::size_t seen = 0;
         for (auto pos = text.find("kmirror ready"); pos != std::string::npos;
              pos = text.find("kmirror ready", pos + 1)) {
             ++seen;
         }
-        if (seen >= wanted) return true;
-        if (!running()) return false;
-        std::this_thread::sleep_for(50ms);
-    }
-    return false;
+        exited = !running();
+        return seen >= wanted || exited;
+    };
+    return harness::poll_until(ready, timeout) && !exited;
 }
 
 void KmirrorProcess::signal(int signo) {
@@ -328,12 +317,9 @@ int KmirrorProcess::reap(bool block) {
 }
 
 int KmirrorProcess::wait_exit(std::chrono::milliseconds timeout) {
-    const auto deadline = deadline_in(timeout);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (int code = reap(false); code >= 0) return code;
-        std::this_thread::sleep_for(20ms);
-    }
-    return -1;
+    int code = -1;
+    (void)harness::poll_until([&] { return (code = reap(false)) >= 0; }, timeout);
+    return code;
 }
 
 int KmirrorProcess::http_port() const {
@@ -352,17 +338,10 @@ std::string KmirrorProcess::log() const {
 }
 
 std::pair<int, std::string> run_kmirror(const std::vector<std::string>& args) {
-    std::string cmd = KMIRROR_BINARY;
-    for (const auto& a : args) cmd += " '" + a + "'";
-    cmd += " 2>&1";
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) return {-1, "popen failed"};
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    const int status = ::pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+    std::vector<std::string> argv{KMIRROR_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = harness::run_command(argv, {.timeout = 60s});
+    return {r.exit_code, std::move(r.output)};
 }
 
 }  // namespace kmirror::test

@@ -86,7 +86,6 @@ public:
     [[nodiscard]] std::string log() const;
     /// The HTTP port of the latest run (configs use port 0), 0 if unknown.
     [[nodiscard]] int http_port() const;
-    [[nodiscard]] const std::string& config_path() const { return config_path_; }
     /// The offset-range store of this kmirror (state.path).
     [[nodiscard]] std::string state_path() const { return dir_ + "/state.db"; }
 
