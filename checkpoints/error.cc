@@ -13,9 +13,9 @@ public:
     [[nodiscard]] std::string message(int ev) const override {
         switch (static_cast<Errc>(ev)) {
             case Errc::truncated_record:
-                return "MM2 record is truncated (fewer bytes than its schema needs)";
+                return "record is truncated (fewer bytes than its schema needs)";
             case Errc::negative_string_length:
-                return "MM2 record has a negative STRING length (STRING is not nullable)";
+                return "record has a negative STRING length (the string is not nullable)";
             case Errc::string_too_long:
                 return "string longer than 32767 bytes cannot be written as an MM2 STRING";
             case Errc::unsupported_version:
@@ -33,6 +33,14 @@ public:
             case Errc::corrupt_store:
                 return "the offset store is corrupt (PRAGMA quick_check or a row check "
                        "failed); move it aside, kmirror rebuilds ranges as it mirrors";
+            case Errc::missing_key:
+                return "__consumer_offsets record has a null key";
+            case Errc::malformed_field:
+                return "__consumer_offsets record has a malformed field (varint over 5 bytes, "
+                       "string over 32767 bytes, or a tagged field of the wrong size)";
+            case Errc::unknown_value_version:
+                return "__consumer_offsets OffsetCommit value has a version kmirror does not "
+                       "know (not 0..4)";
         }
         return "unknown checkpoints error " + std::to_string(ev);
     }

@@ -1,5 +1,7 @@
 #include "checkpoints/mm2_records.h"
 
+#include "checkpoints/protocol_reader.h"
+
 #include <limits>
 #include <utility>
 
@@ -35,47 +37,8 @@ private:
     std::string out_;
 };
 
-class Reader {
-public:
-    explicit Reader(std::string_view in) : in_(in) {}
 
-    Result<std::int16_t> int16() {
-        BOOST_OUTCOME_TRY(v, get(2));
-        return static_cast<std::int16_t>(static_cast<std::uint16_t>(v));
-    }
-    Result<std::int32_t> int32() {
-        BOOST_OUTCOME_TRY(v, get(4));
-        return static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
-    }
-    Result<std::int64_t> int64() {
-        BOOST_OUTCOME_TRY(v, get(8));
-        return static_cast<std::int64_t>(v);
-    }
-    Result<std::string> string() {
-        BOOST_OUTCOME_TRY(length, int16());
-        if (length < 0) return Errc::negative_string_length;
-        const auto n = static_cast<std::size_t>(length);
-        if (in_.size() - pos_ < n) return Errc::truncated_record;
-        std::string s(in_.substr(pos_, n));
-        pos_ += n;
-        return s;
-    }
-
-private:
-    Result<std::uint64_t> get(std::size_t bytes) {
-        if (in_.size() - pos_ < bytes) return Errc::truncated_record;
-        std::uint64_t v = 0;
-        for (std::size_t i = 0; i < bytes; ++i) {
-            v = (v << 8U) | static_cast<std::uint8_t>(in_[pos_ + i]);
-        }
-        pos_ += bytes;
-        return v;
-    }
-    std::string_view in_;
-    std::size_t pos_ = 0;
-};
-
-Result<void> read_version(Reader& value) {
+Result<void> read_version(ProtocolReader& value) {
     BOOST_OUTCOME_TRY(version, value.int16());
     if (version != kRecordVersion) return Errc::unsupported_version;
     return outcome::success();
@@ -119,8 +82,8 @@ Result<EncodedRecord> encode(const Heartbeat& heartbeat) {
 }
 
 Result<OffsetSync> decode_offset_sync(std::string_view key, std::string_view value) {
-    Reader k(key);
-    Reader v(value);
+    ProtocolReader k(key);
+    ProtocolReader v(value);
     BOOST_OUTCOME_TRY(topic, k.string());
     BOOST_OUTCOME_TRY(partition, k.int32());
     BOOST_OUTCOME_TRY(upstream, v.int64());
@@ -132,8 +95,8 @@ Result<OffsetSync> decode_offset_sync(std::string_view key, std::string_view val
 }
 
 Result<Checkpoint> decode_checkpoint(std::string_view key, std::string_view value) {
-    Reader k(key);
-    Reader v(value);
+    ProtocolReader k(key);
+    ProtocolReader v(value);
     BOOST_OUTCOME_TRY(group, k.string());
     BOOST_OUTCOME_TRY(topic, k.string());
     BOOST_OUTCOME_TRY(partition, k.int32());
@@ -150,8 +113,8 @@ Result<Checkpoint> decode_checkpoint(std::string_view key, std::string_view valu
 }
 
 Result<Heartbeat> decode_heartbeat(std::string_view key, std::string_view value) {
-    Reader k(key);
-    Reader v(value);
+    ProtocolReader k(key);
+    ProtocolReader v(value);
     BOOST_OUTCOME_TRY(source_alias, k.string());
     BOOST_OUTCOME_TRY(target_alias, k.string());
     BOOST_OUTCOME_TRY(read_version(v));

@@ -41,6 +41,15 @@ struct Rename {
 
 enum class OnDataLoss { stop, continue_ };
 
+enum class OffsetSyncsLocation { source, target };
+
+/// Which consumer groups of the source get checkpoints (MM2's `groups` and
+/// `groups.exclude`).
+struct GroupFilter {
+    std::vector<std::string> include{".*"};  ///< full-match regexes (ECMAScript)
+    std::vector<std::string> exclude{"console-consumer-.*", "connect-.*", "__.*"};
+};
+
 struct Flow {
     std::string name;
     std::string source;  ///< cluster alias
@@ -61,6 +70,21 @@ struct Flow {
     /// Heartbeats written to the source's "heartbeats" topic (MM2's format).
     bool emit_heartbeats = true;
     Duration heartbeat_interval{1000};
+    /// Where MM2's offset-syncs topic lives: `mm2-offset-syncs.<target>.internal`
+    /// on the source, or `mm2-offset-syncs.<source>.internal` on the target.
+    OffsetSyncsLocation offset_syncs_location = OffsetSyncsLocation::source;
+    /// A sync is written at every range boundary and, for the newest pair of
+    /// each partition, at least this often.
+    Duration offset_sync_interval{10000};
+    /// Consumer groups whose committed offsets are translated.
+    GroupFilter groups;
+    /// Checkpoints of translated group offsets to `<source>.checkpoints.internal`.
+    bool emit_checkpoints = true;
+    /// Every translation is checked again this often (commits are followed
+    /// as they happen; this catches what the store learned since).
+    Duration checkpoint_interval{10000};
+    /// Write translated offsets into the target's groups (while they are empty).
+    bool sync_group_offsets = false;
 };
 
 struct State {

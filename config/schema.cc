@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::array<std::string_view, 3> rename_policy_names{"prefix", "identity", "template"};
 constexpr std::array<std::string_view, 2> on_data_loss_names{"stop", "continue"};
+constexpr std::array<std::string_view, 2> offset_syncs_location_names{"source", "target"};
 constexpr std::array<std::string_view, 2> log_format_names{"text", "json"};
 // spdlog's level names, with "warn" as its from_str() accepts it.
 constexpr std::array<std::string_view, 7> log_level_names{"trace", "debug",    "info", "warn",
@@ -122,7 +123,34 @@ constexpr Table<Rename> rename_table{
     .make_default = [] { return Rename{}; },
 };
 
-constexpr std::array<Field<Flow>, 15> flow_fields{{
+constexpr std::array<Field<GroupFilter>, 2> groups_fields{{
+    {.spec = {.key = "include",
+              .type = FieldType::regex_list,
+              .description = "Consumer groups of the source to translate: full-match "
+                             "ECMAScript regexes (MM2's `groups`).",
+              .check = check_regex},
+     .read = read_member<&GroupFilter::include>,
+     .dump = dump_member<&GroupFilter::include>},
+    {.spec = {.key = "exclude",
+              .type = FieldType::regex_list,
+              .description = "Groups not translated even if included (MM2's `groups.exclude`). "
+                             "kmirror's own groups (`kmirror.<flow>`) never are. Setting it "
+                             "replaces the default list.",
+              .check = check_regex},
+     .read = read_member<&GroupFilter::exclude>,
+     .dump = dump_member<&GroupFilter::exclude>},
+}};
+
+constexpr Table<GroupFilter> groups_table{
+    .name = "flows[].groups",
+    .description = "Which consumer groups of the source get their committed offsets "
+                   "translated (checkpoints, `sync_group_offsets`, `kmirror failover "
+                   "--all-groups`). Only offsets of topics the flow mirrors are translated.",
+    .fields = groups_fields,
+    .make_default = [] { return GroupFilter{}; },
+};
+
+constexpr std::array<Field<Flow>, 21> flow_fields{{
     {.spec = {.key = "name",
               .type = FieldType::string,
               .description = "Unique name of the flow. Its consumer group on the source cluster "
@@ -233,6 +261,52 @@ constexpr std::array<Field<Flow>, 15> flow_fields{{
               .min = 100},
      .read = read_member<&Flow::heartbeat_interval>,
      .dump = dump_member<&Flow::heartbeat_interval>},
+    {.spec = {.key = "offset_syncs_location",
+              .type = FieldType::enumeration,
+              .description = "Cluster holding MM2's offset-syncs topic: `source` "
+                             "(`mm2-offset-syncs.<target>.internal`, MM2's default) or `target` "
+                             "(`mm2-offset-syncs.<source>.internal`). Must match what MM2 "
+                             "tools reading it expect.",
+              .allowed = offset_syncs_location_names},
+     .read = read_member<&Flow::offset_syncs_location>,
+     .dump = dump_member<&Flow::offset_syncs_location>},
+    {.spec = {.key = "offset_sync_interval",
+              .type = FieldType::duration,
+              .description = "An offset sync is written at every range boundary (source gap, "
+                             "restart) and, for the newest position of each partition, at "
+                             "least this often (MM2: `offset.lag.max`).",
+              .min = 100},
+     .read = read_member<&Flow::offset_sync_interval>,
+     .dump = dump_member<&Flow::offset_sync_interval>},
+    {.spec = {.key = "groups",
+              .type = FieldType::section,
+              .description = "Consumer-group filters.",
+              .section = "flows[].groups"},
+     .read = read_section<&Flow::groups, groups_table>,
+     .dump = dump_section<&Flow::groups, groups_table>},
+    {.spec = {.key = "emit_checkpoints",
+              .type = FieldType::boolean,
+              .description = "Write the translated committed offsets of the source's groups to "
+                             "`<source>.checkpoints.internal` on the target (MM2's format, read "
+                             "by `RemoteClusterUtils.translateOffsets`)."},
+     .read = read_member<&Flow::emit_checkpoints>,
+     .dump = dump_member<&Flow::emit_checkpoints>},
+    {.spec = {.key = "checkpoint_interval",
+              .type = FieldType::duration,
+              .description = "Group commits are followed as they happen (from the source's "
+                             "`__consumer_offsets`); every translation is also re-checked this "
+                             "often, and groups are listed this often where "
+                             "`__consumer_offsets` cannot be read.",
+              .min = 100},
+     .read = read_member<&Flow::checkpoint_interval>,
+     .dump = dump_member<&Flow::checkpoint_interval>},
+    {.spec = {.key = "sync_group_offsets",
+              .type = FieldType::boolean,
+              .description = "Also write the translated offsets into the same group on the "
+                             "target, only while it has no active members there, and never "
+                             "backwards (MM2's `sync.group.offsets.enabled`)."},
+     .read = read_member<&Flow::sync_group_offsets>,
+     .dump = dump_member<&Flow::sync_group_offsets>},
 }};
 
 constexpr Table<Flow> flow_table{
@@ -499,6 +573,10 @@ std::string_view to_string(OnDataLoss on_data_loss) {
     return on_data_loss_names.at(static_cast<std::size_t>(on_data_loss));
 }
 
+std::string_view to_string(OffsetSyncsLocation location) {
+    return offset_syncs_location_names.at(static_cast<std::size_t>(location));
+}
+
 std::string_view to_string(LogFormat format) {
     return log_format_names.at(static_cast<std::size_t>(format));
 }
@@ -512,7 +590,8 @@ YAML::Node dump_config(const Config& config) { return dump_table(config_table, c
 std::vector<TableDoc> schema_docs() {
     return {describe_table(config_table),  describe_table(cluster_table),
             describe_table(flow_table),    describe_table(topics_table),
-            describe_table(rename_table),  describe_table(state_table),
+            describe_table(rename_table),  describe_table(groups_table),
+            describe_table(state_table),
             describe_table(http_table),    describe_table(log_table),
             describe_table(metrics_table), describe_table(shutdown_table)};
 }

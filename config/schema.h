@@ -31,6 +31,7 @@ Flow default_flow();
 /// Names as written in the file: "prefix", "identity", "template"; "stop", "continue".
 std::string_view to_string(RenamePolicy policy);
 std::string_view to_string(OnDataLoss on_data_loss);
+std::string_view to_string(OffsetSyncsLocation location);
 std::string_view to_string(LogFormat format);
 
 }  // namespace kmirror::config

@@ -7,11 +7,28 @@
 
 namespace kmirror::daemon {
 
-enum class CommandKind { run, check_config, print_defaults, config_reference, version, help };
+enum class CommandKind {
+    run,
+    check_config,
+    translate,
+    failover,
+    print_defaults,
+    config_reference,
+    version,
+    help
+};
+
+enum class OutputFormat { table, json };
 
 struct Command {
     CommandKind kind = CommandKind::help;
     std::string config_path;
+    // translate / failover
+    std::string flow;
+    std::string group;
+    bool all_groups = false;  ///< failover only
+    bool execute = false;     ///< failover only: write, not just show
+    OutputFormat format = OutputFormat::table;
 };
 
 /// Exit codes shared by every command.

@@ -9,6 +9,7 @@
 #include "config/parser.h"
 #include "daemon/cli.h"
 #include "daemon/daemon_runner.h"
+#include "daemon/failover_command.h"
 #include "daemon/logging.h"
 
 using namespace kmirror;
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
             std::cout << config::configuration_markdown();
             return daemon::kExitOk;
         case daemon::CommandKind::check_config:
+        case daemon::CommandKind::translate:
+        case daemon::CommandKind::failover:
         case daemon::CommandKind::run: break;
     }
     const auto result = config::parse_file(cmd.config_path);
@@ -44,5 +47,8 @@ int main(int argc, char** argv) {
         return daemon::kExitOk;
     }
     daemon::setup_logging(result.config->log);
+    if (cmd.kind == daemon::CommandKind::translate || cmd.kind == daemon::CommandKind::failover) {
+        return daemon::run_translation_command(*result.config, cmd);
+    }
     return daemon::run_daemon(*result.config, {KMIRROR_VERSION, rd_kafka_version_str()});
 }

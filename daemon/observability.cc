@@ -39,10 +39,14 @@ std::vector<PartitionView> view(replicator::Flow& flow, std::int64_t now) {
     return out;
 }
 
-std::optional<double> heartbeat_age(const replicator::FlowStats& stats, std::int64_t now) {
-    const auto last = stats.last_heartbeat_ms.load(std::memory_order_relaxed);
+std::optional<double> age_seconds(const std::atomic<std::int64_t>& since_ms, std::int64_t now) {
+    const auto last = since_ms.load(std::memory_order_relaxed);
     if (last <= 0) return std::nullopt;
     return static_cast<double>(std::max<std::int64_t>(0, now - last)) / 1000.0;
+}
+
+std::optional<double> heartbeat_age(const replicator::FlowStats& stats, std::int64_t now) {
+    return age_seconds(stats.last_heartbeat_ms, now);
 }
 
 }  // namespace
@@ -59,6 +63,11 @@ std::vector<metrics::FlowSample> sample_flows(const Flows& flows) {
         s.rebalances = stats.rebalances.load(std::memory_order_relaxed);
         s.heartbeats_sent = stats.heartbeats_sent.load(std::memory_order_relaxed);
         s.heartbeat_age_seconds = heartbeat_age(stats, now);
+        s.checkpoints = stats.checkpoints.load(std::memory_order_relaxed);
+        s.checkpoint_age_seconds = age_seconds(stats.last_checkpoint_ms, now);
+        s.offset_syncs = stats.offset_syncs.load(std::memory_order_relaxed);
+        s.group_offsets_synced = stats.group_offsets_synced.load(std::memory_order_relaxed);
+        s.groups_tracked = stats.groups_tracked.load(std::memory_order_relaxed);
         s.assigned_partitions = stats.assigned_partitions.load(std::memory_order_relaxed);
         s.topics_mirrored = stats.topics_mirrored.load(std::memory_order_relaxed);
         std::map<std::string, metrics::TopicSample> topics;
@@ -130,6 +139,14 @@ std::string status_json(const Flows& flows) {
         } else {
             w.null();
         }
+        w.key("checkpoint_age_seconds");
+        if (auto age = age_seconds(stats.last_checkpoint_ms, now)) {
+            w.value(*age);
+        } else {
+            w.null();
+        }
+        w.key("checkpoints_written").value(static_cast<std::int64_t>(stats.checkpoints.load()));
+        w.key("groups_tracked").value(stats.groups_tracked.load());
         w.key("last_errors").begin_object();
         w.key("source").value(f->last_source_error());
         w.key("target").value(f->last_target_error());

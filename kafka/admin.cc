@@ -1,6 +1,11 @@
 #include "kafka/admin.h"
 
 #include <array>
+#include <cstring>
+#include <set>
+#include <string_view>
+#include <tuple>
+#include <utility>
 
 #include "kafka/error.h"
 #include "kafka/rd_call.h"
@@ -18,6 +23,33 @@ std::vector<TopicResult> topic_results(const rd_kafka_topic_result_t* const* res
         const char* msg = rd_kafka_topic_result_error_string(results[i]);
         out.push_back({rd_kafka_topic_result_name(results[i]), make_error(err),
                        msg ? msg : (err ? rd_kafka_err2str(err) : "")});
+    }
+    return out;
+}
+
+/// The code and text of a librdkafka error object ("" text: the code's).
+std::pair<std::error_code, std::string> describe_error(const rd_kafka_error_t* err) {
+    const char* text = rd_kafka_error_string(err);
+    const auto code = rd_kafka_error_code(err);
+    return {make_error(code), text && *text ? text : rd_kafka_err2str(code)};
+}
+
+/// Errors with which Kafka refuses an OffsetCommit without a generation
+/// (AlterConsumerGroupOffsets) because the group has members.
+bool means_active_members(rd_kafka_resp_err_t err) {
+    return err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID ||
+           err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+           err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+           err == RD_KAFKA_RESP_ERR_NON_EMPTY_GROUP;
+}
+
+/// "Broker: Unknown member (UNKNOWN_MEMBER_ID)", plus what it means for an
+/// offset alteration.
+std::string alter_error_text(rd_kafka_resp_err_t err, const std::string& text) {
+    std::string out = text + " (" + rd_kafka_err2name(err) + ")";
+    if (means_active_members(err)) {
+        out += ": the group has active members; Kafka alters a group's offsets only while "
+               "it has none, so stop its consumers first";
     }
     return out;
 }
@@ -226,6 +258,164 @@ Result<std::pair<std::int64_t, std::int64_t>> Admin::watermarks(
         return make_error(err);
     }
     return std::pair{low, high};
+}
+
+Result<std::vector<GroupListing>> Admin::list_groups(std::chrono::milliseconds timeout) {
+    auto opts = options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, timeout);
+    rd_kafka_ListConsumerGroups(rk_.get(), opts.get(), queue_.get());
+    auto ev = wait_result(RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT, timeout);
+    if (!ev) return make_error(RD_KAFKA_RESP_ERR__TIMED_OUT);
+    if (auto err = rd_kafka_event_error(ev.get()); err) return make_error(err);
+    const auto* res = rd_kafka_event_ListConsumerGroups_result(ev.get());
+    std::size_t n = 0;
+    const auto* valid = rd_kafka_ListConsumerGroups_result_valid(res, &n);
+    std::size_t n_errors = 0;
+    const auto* errors = rd_kafka_ListConsumerGroups_result_errors(res, &n_errors);
+    // Each broker lists the groups it coordinates; one that did not answer
+    // only hides its own groups.
+    if (n == 0 && n_errors > 0) return make_error(rd_kafka_error_code(errors[0]));
+    std::vector<GroupListing> out;
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        out.push_back({rd_kafka_ConsumerGroupListing_group_id(valid[i]),
+                       rd_kafka_consumer_group_state_name(
+                           rd_kafka_ConsumerGroupListing_state(valid[i])),
+                       rd_kafka_ConsumerGroupListing_is_simple_consumer_group(valid[i]) != 0});
+    }
+    return out;
+}
+
+Result<std::vector<GroupDescription>> Admin::describe_groups(
+    const std::vector<std::string>& groups, std::chrono::milliseconds timeout) {
+    // librdkafka refuses an empty request and one that names a group twice.
+    std::vector<const char*> names;
+    std::set<std::string_view> seen;
+    for (const auto& g : groups) {
+        if (seen.insert(g).second) names.push_back(g.c_str());
+    }
+    if (names.empty()) return std::vector<GroupDescription>{};
+    auto opts = options(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, timeout);
+    rd_kafka_DescribeConsumerGroups(rk_.get(), names.data(), names.size(), opts.get(),
+                                    queue_.get());
+    auto ev = wait_result(RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, timeout);
+    if (!ev) return make_error(RD_KAFKA_RESP_ERR__TIMED_OUT);
+    if (auto err = rd_kafka_event_error(ev.get()); err) return make_error(err);
+    std::size_t n = 0;
+    const auto* res = rd_kafka_DescribeConsumerGroups_result_groups(
+        rd_kafka_event_DescribeConsumerGroups_result(ev.get()), &n);
+    std::vector<GroupDescription> out;
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto* d = res[i];
+        GroupDescription g;
+        g.group_id = rd_kafka_ConsumerGroupDescription_group_id(d);
+        g.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(d));
+        if (const auto* err = rd_kafka_ConsumerGroupDescription_error(d)) {
+            std::tie(g.error, g.message) = describe_error(err);
+        }
+        const std::size_t members = rd_kafka_ConsumerGroupDescription_member_count(d);
+        g.members.reserve(members);
+        for (std::size_t m = 0; m < members; ++m) {
+            const auto* md = rd_kafka_ConsumerGroupDescription_member(d, m);
+            const char* host = rd_kafka_MemberDescription_host(md);
+            const char* client_id = rd_kafka_MemberDescription_client_id(md);
+            g.members.push_back({rd_kafka_MemberDescription_consumer_id(md),
+                                 client_id ? client_id : "", host ? host : ""});
+        }
+        out.push_back(std::move(g));
+    }
+    return out;
+}
+
+Result<std::vector<GroupOffset>> Admin::list_group_offsets(const std::string& group,
+                                                           std::chrono::milliseconds timeout) {
+    // No partitions: every partition the group committed. librdkafka takes
+    // one group per request.
+    ListConsumerGroupOffsetsPtr req(rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr));
+    auto* raw = req.get();
+    auto opts = options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout);
+    rd_kafka_ListConsumerGroupOffsets(rk_.get(), &raw, 1, opts.get(), queue_.get());
+    auto ev = wait_result(RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, timeout);
+    if (!ev) return make_error(RD_KAFKA_RESP_ERR__TIMED_OUT);
+    if (auto err = rd_kafka_event_error(ev.get()); err) return make_error(err);
+    std::size_t n = 0;
+    const auto* res = rd_kafka_ListConsumerGroupOffsets_result_groups(
+        rd_kafka_event_ListConsumerGroupOffsets_result(ev.get()), &n);
+    if (n != 1) return make_error(RD_KAFKA_RESP_ERR__BAD_MSG);
+    if (const auto* err = rd_kafka_group_result_error(res[0])) {
+        return make_error(rd_kafka_error_code(err));
+    }
+    std::vector<GroupOffset> out;
+    const auto* list = rd_kafka_group_result_partitions(res[0]);
+    if (!list) return out;
+    for (int i = 0; i < list->cnt; ++i) {
+        const auto& p = list->elems[i];
+        // A partition the broker could not read (e.g. UNSTABLE_OFFSET_COMMIT)
+        // fails the call: leaving it out would read as "never committed".
+        if (p.err) return make_error(p.err);
+        if (p.offset < 0) continue;
+        out.push_back({p.topic, p.partition, p.offset,
+                       p.metadata ? std::string(static_cast<const char*>(p.metadata),
+                                                p.metadata_size)
+                                  : std::string()});
+    }
+    return out;
+}
+
+DetailedResult Admin::alter_group_offsets(const std::string& group,
+                                          const std::vector<GroupOffset>& offsets,
+                                          std::chrono::milliseconds timeout) {
+    auto fail = [&](rd_kafka_resp_err_t err, const std::string& what) {
+        return Error(make_error(err), "group '" + group + "': " + what);
+    };
+    if (offsets.empty()) return outcome::success();
+    TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+    for (const auto& o : offsets) {
+        auto* p = rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition);
+        p->offset = o.offset;
+        if (!o.metadata.empty()) {
+            // The list frees its metadata with librdkafka's allocator.
+            p->metadata = rd_kafka_mem_malloc(rk_.get(), o.metadata.size());
+            std::memcpy(p->metadata, o.metadata.data(), o.metadata.size());
+            p->metadata_size = o.metadata.size();
+        }
+    }
+    // librdkafka takes one group per request; the request copies the list.
+    AlterConsumerGroupOffsetsPtr req(
+        rd_kafka_AlterConsumerGroupOffsets_new(group.c_str(), list.get()));
+    auto* raw = req.get();
+    auto opts = options(RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, timeout);
+    rd_kafka_AlterConsumerGroupOffsets(rk_.get(), &raw, 1, opts.get(), queue_.get());
+    auto ev = wait_result(RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT, timeout);
+    if (!ev) {
+        return fail(RD_KAFKA_RESP_ERR__TIMED_OUT,
+                    "no answer to AlterConsumerGroupOffsets within " +
+                        std::to_string(timeout.count()) + " ms");
+    }
+    if (auto err = rd_kafka_event_error(ev.get()); err) {
+        return fail(err, alter_error_text(err, rd_kafka_event_error_string(ev.get())));
+    }
+    std::size_t n = 0;
+    const auto* res = rd_kafka_AlterConsumerGroupOffsets_result_groups(
+        rd_kafka_event_AlterConsumerGroupOffsets_result(ev.get()), &n);
+    if (n != 1) {
+        return fail(RD_KAFKA_RESP_ERR__BAD_MSG,
+                    std::to_string(n) + " group results to AlterConsumerGroupOffsets, not 1");
+    }
+    if (const auto* err = rd_kafka_group_result_error(res[0])) {
+        const auto code = rd_kafka_error_code(err);
+        return fail(code, alter_error_text(code, describe_error(err).second));
+    }
+    if (const auto* parts = rd_kafka_group_result_partitions(res[0])) {
+        for (int i = 0; i < parts->cnt; ++i) {
+            const auto& p = parts->elems[i];
+            if (!p.err) continue;
+            return fail(p.err, "cannot alter the offset of " + std::string(p.topic) + "[" +
+                                   std::to_string(p.partition) +
+                                   "]: " + alter_error_text(p.err, rd_kafka_err2str(p.err)));
+        }
+    }
+    return outcome::success();
 }
 
 }  // namespace kmirror::kafka

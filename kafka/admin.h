@@ -1,6 +1,6 @@
 #pragma once
-// Admin: metadata and topic administration on one cluster (librdkafka's
-// Admin API on a producer handle that never produces).
+// Admin: metadata, topic and consumer-group administration on one cluster
+// (librdkafka's Admin API on a producer handle that never produces).
 //
 // @thread any; calls block up to their timeout.
 
@@ -12,6 +12,7 @@
 
 #include "base/result.h"
 #include "kafka/client_base.h"
+#include "kafka/group_types.h"
 
 namespace kmirror::kafka {
 
@@ -75,6 +76,27 @@ public:
     Result<std::pair<std::int64_t, std::int64_t>> watermarks(const std::string& topic,
                                                              std::int32_t partition,
                                                              std::chrono::milliseconds timeout);
+
+    /// Every consumer group of the cluster (ListConsumerGroups asks each
+    /// broker). Brokers that failed to answer are left out; the call fails
+    /// only when none answered.
+    Result<std::vector<GroupListing>> list_groups(std::chrono::milliseconds timeout);
+    /// One description per distinct group asked for, including groups that do
+    /// not exist ("Dead", no members). A group that could not be described
+    /// carries its own error; the call fails only when the request did.
+    Result<std::vector<GroupDescription>> describe_groups(const std::vector<std::string>& groups,
+                                                          std::chrono::milliseconds timeout);
+    /// Every committed offset of `group` (offsets < 0 left out); empty for a
+    /// group without commits or that does not exist.
+    Result<std::vector<GroupOffset>> list_group_offsets(const std::string& group,
+                                                        std::chrono::milliseconds timeout);
+    /// Commits `offsets` (with their metadata) for `group`. Kafka refuses this
+    /// while the group has active members. Fails on a group-level error or on
+    /// the first partition that failed; the error's message names the group,
+    /// that partition and the broker's error. No offsets: success, no request.
+    DetailedResult alter_group_offsets(const std::string& group,
+                                       const std::vector<GroupOffset>& offsets,
+                                       std::chrono::milliseconds timeout);
 
 private:
     /// Waits on queue_ for the result event of one admin request.

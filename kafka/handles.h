@@ -30,5 +30,11 @@ using ConfigResourcePtr =
     std::unique_ptr<rd_kafka_ConfigResource_t, CDeleter<&rd_kafka_ConfigResource_destroy>>;
 using DeleteTopicPtr =
     std::unique_ptr<rd_kafka_DeleteTopic_t, CDeleter<&rd_kafka_DeleteTopic_destroy>>;
+using ListConsumerGroupOffsetsPtr =
+    std::unique_ptr<rd_kafka_ListConsumerGroupOffsets_t,
+                    CDeleter<&rd_kafka_ListConsumerGroupOffsets_destroy>>;
+using AlterConsumerGroupOffsetsPtr =
+    std::unique_ptr<rd_kafka_AlterConsumerGroupOffsets_t,
+                    CDeleter<&rd_kafka_AlterConsumerGroupOffsets_destroy>>;
 
 }  // namespace kmirror::kafka

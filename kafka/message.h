@@ -19,6 +19,15 @@ namespace kmirror::kafka {
 
 using Bytes = std::span<const std::byte>;
 
+/// The bytes of a key, value or header as characters (no copy).
+inline std::string_view as_chars(Bytes b) noexcept {
+    return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+inline std::optional<std::string_view> as_chars(const std::optional<Bytes>& b) noexcept {
+    if (!b) return std::nullopt;
+    return as_chars(*b);
+}
+
 struct HeaderView {
     std::string_view name;
     std::optional<Bytes> value;  ///< nullopt: a null header value

@@ -126,6 +126,20 @@ void flow_families(Families& out, const std::vector<FlowSample>& flows) {
         {"kmirror_heartbeats_sent_total", "Heartbeats written to the source cluster.",
          MetricType::Counter,
          [](const FlowSample& f) { return static_cast<double>(f.heartbeats_sent); }},
+        {"kmirror_checkpoints_total",
+         "Checkpoint records (translated group offsets) written to the target.",
+         MetricType::Counter,
+         [](const FlowSample& f) { return static_cast<double>(f.checkpoints); }},
+        {"kmirror_offset_syncs_total", "Offset syncs written (MM2's offset-syncs topic).",
+         MetricType::Counter,
+         [](const FlowSample& f) { return static_cast<double>(f.offset_syncs); }},
+        {"kmirror_group_offsets_synced_total",
+         "Partition offsets written into consumer groups on the target (sync_group_offsets).",
+         MetricType::Counter,
+         [](const FlowSample& f) { return static_cast<double>(f.group_offsets_synced); }},
+        {"kmirror_groups_tracked", "Source consumer groups whose offsets the flow translates.",
+         MetricType::Gauge,
+         [](const FlowSample& f) { return static_cast<double>(f.groups_tracked); }},
         {"kmirror_assigned_partitions", "Source partitions this process mirrors now.",
          MetricType::Gauge,
          [](const FlowSample& f) { return static_cast<double>(f.assigned_partitions); }},
@@ -154,6 +168,16 @@ void flow_families(Families& out, const std::vector<FlowSample>& flows) {
                            MetricType::Gauge);
     for (const auto& f : flows) {
         if (f.heartbeat_age_seconds) Families::gauge(age, {{"flow", f.flow}}, *f.heartbeat_age_seconds);
+    }
+    auto& checkpoint_age = out.family(
+        "kmirror_checkpoint_age_seconds",
+        "Now minus the last time every tracked group's translation was checked and written "
+        "to the target.",
+        MetricType::Gauge);
+    for (const auto& f : flows) {
+        if (f.checkpoint_age_seconds) {
+            Families::gauge(checkpoint_age, {{"flow", f.flow}}, *f.checkpoint_age_seconds);
+        }
     }
     auto& latency = out.family(
         "kmirror_replication_latency_seconds",

@@ -37,6 +37,11 @@ struct FlowSample {
     std::uint64_t rebalances = 0;
     std::uint64_t heartbeats_sent = 0;
     std::optional<double> heartbeat_age_seconds;  ///< none before the first heartbeat
+    std::uint64_t checkpoints = 0;                 ///< checkpoint records written
+    std::optional<double> checkpoint_age_seconds;  ///< none before the first round
+    std::uint64_t offset_syncs = 0;
+    std::uint64_t group_offsets_synced = 0;
+    std::int64_t groups_tracked = 0;
     std::int64_t assigned_partitions = 0;
     std::int64_t topics_mirrored = 0;
     std::int64_t partitions_stopped = 0;

@@ -5,7 +5,10 @@
 #include "base/clock.h"
 #include "kafka/error.h"
 #include "checkpoints/mm2_records.h"
+#include "replicator/checkpoint_emitter.h"
 #include "replicator/mirror_worker.h"
+#include "replicator/offset_sync_rebuild.h"
+#include "replicator/offset_sync_writer.h"
 
 #include <boost/asio/post.hpp>
 
@@ -78,6 +81,12 @@ void Flow::start() {
         if (!md || !heartbeats_->ensure_topic(md.value().brokers)) heartbeats_.reset();
     }
     topics_ = std::make_unique<TopicSync>(flow_, *source_admin_, *target_admin_, stats_);
+    {
+        auto source_md = source_admin_->metadata(config_.connect_timeout);
+        auto target_md = target_admin_->metadata(config_.connect_timeout);
+        start_translation(source_md ? source_md.value().brokers : 1,
+                          target_md ? target_md.value().brokers : 1);
+    }
     auto topics = topics_->run_discovery();
     if (!topics) {
         throw StartError("flow '" + flow_.name + "': topic discovery failed: " +
@@ -128,9 +137,12 @@ void Flow::start() {
     discovery_timer_ = std::make_unique<boost::asio::steady_timer>(admin_io_);
     config_timer_ = std::make_unique<boost::asio::steady_timer>(admin_io_);
     heartbeat_timer_ = std::make_unique<boost::asio::steady_timer>(admin_io_);
+    offset_sync_timer_ = std::make_unique<boost::asio::steady_timer>(admin_io_);
     schedule_discovery();
     schedule_config_sync();
     if (heartbeats_) schedule_heartbeat();
+    if (offset_syncs_) schedule_offset_syncs();
+    if (checkpoints_) checkpoints_->start();
     // Runs until the timers are cancelled by stop().
     admin_thread_ = std::thread([this] {
         try {
@@ -140,6 +152,41 @@ void Flow::start() {
         }
     });
     started_ = true;
+}
+
+void Flow::start_translation(int source_brokers, int target_brokers) {
+    if (!ranges_) return;  // tools and tests running a flow without a store
+    const bool syncs_on_source = flow_.offset_syncs_location == config::OffsetSyncsLocation::source;
+    const auto& syncs_cluster = syncs_on_source ? source_settings_ : target_settings_;
+    try {
+        // Before the workers start: their first acknowledgements extend what
+        // the rebuild recorded.
+        const TopicFilter topics(flow_.include, flow_.exclude);
+        rebuild_from_offset_syncs(flow_, syncs_cluster, topics, *ranges_, config_.connect_timeout);
+        offset_syncs_ = std::make_unique<OffsetSyncWriter>(
+            flow_, syncs_cluster, syncs_on_source ? *source_admin_ : *target_admin_, stats_);
+        if (!offset_syncs_->ensure_topic(syncs_on_source ? source_brokers : target_brokers)) {
+            offset_syncs_.reset();
+        }
+        if (flow_.emit_checkpoints || flow_.sync_group_offsets) {
+            checkpoints_ = std::make_unique<CheckpointEmitter>(*this, source_settings_,
+                                                               target_settings_, *ranges_);
+            if (flow_.emit_checkpoints && !checkpoints_->ensure_topic(target_brokers)) {
+                checkpoints_.reset();
+            }
+        }
+    } catch (const kafka::ConfigError& e) {
+        throw StartError("flow '" + flow_.name + "': " + e.what());
+    }
+}
+
+void Flow::schedule_offset_syncs() {
+    offset_sync_timer_->expires_after(std::min<std::chrono::milliseconds>(1s, flow_.offset_sync_interval));
+    offset_sync_timer_->async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopping_) return;
+        offset_syncs_->tick();
+        schedule_offset_syncs();
+    });
 }
 
 void Flow::schedule_heartbeat() {
@@ -155,10 +202,7 @@ void Flow::note_heartbeat(const kafka::Message& record) {
     const auto key = record.key();
     const auto value = record.value();
     if (!key || !value) return;
-    const auto as_view = [](kafka::Bytes b) {
-        return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
-    };
-    const auto hb = checkpoints::decode_heartbeat(as_view(*key), as_view(*value));
+    const auto hb = checkpoints::decode_heartbeat(kafka::as_chars(*key), kafka::as_chars(*value));
     // The source's heartbeats topic carries the heartbeats of every flow
     // leaving it: only ours measure this flow.
     if (!hb || hb.value().source_alias != flow_.source || hb.value().target_alias != flow_.target) {
@@ -268,6 +312,7 @@ void Flow::on_delivery(kafka::DeliveryReport& report) noexcept {
                 ranges_->record(flow_.name, src.topic(), src.partition(), offset,
                                 TargetOffset(report.offset));
             }
+            if (offset_syncs_) offset_syncs_->note(*progress, offset, TargetOffset(report.offset));
             progress->records.fetch_add(1, std::memory_order_relaxed);
             progress->bytes.fetch_add(src.size(), std::memory_order_relaxed);
             stats_.records.fetch_add(1, std::memory_order_relaxed);
@@ -311,8 +356,10 @@ void Flow::stop(std::chrono::steady_clock::time_point deadline) {
         if (discovery_timer_) discovery_timer_->cancel();
         if (config_timer_) config_timer_->cancel();
         if (heartbeat_timer_) heartbeat_timer_->cancel();
+        if (offset_sync_timer_) offset_sync_timer_->cancel();
     });
     if (admin_thread_.joinable()) admin_thread_.join();
+    if (checkpoints_) checkpoints_->stop(2s);
     // Phase 1: stop intake.
     for (auto& w : workers_) w->request_stop();
     for (auto& t : worker_threads_) t.join();
@@ -353,6 +400,8 @@ void Flow::stop(std::chrono::steady_clock::time_point deadline) {
     if (producer_) producer_->wake();
     if (delivery_thread_.joinable()) delivery_thread_.join();
     producer_.reset();
+    // After the last acknowledgements: the newest pair of every partition.
+    if (offset_syncs_) offset_syncs_->flush(2s);
     spdlog::info("flow '{}': stopped ({} records mirrored, {} records lost)", flow_.name,
                  stats_.records.load(std::memory_order_relaxed),
                  stats_.records_lost.load(std::memory_order_relaxed));

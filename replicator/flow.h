@@ -3,14 +3,18 @@
 //
 // Thread model (DESIGN.md "Data path"):
 //  * the flow's admin thread runs its timers on its own io_context: topic
-//    discovery (refresh_interval), topic-config sync (config_sync_interval)
-//    and heartbeats (heartbeat_interval). Admin calls block up to seconds
+//    discovery (refresh_interval), topic-config sync (config_sync_interval),
+//    heartbeats (heartbeat_interval) and offset syncs (OffsetSyncWriter::tick,
+//    every second). Admin calls block up to seconds
 //    when a cluster is down, so they stay off the daemon's io_context, which
 //    serves signals and HTTP;
 //  * `workers` MirrorWorker threads, each owning one source consumer in the
 //    group "kmirror.<flow>"; they hand records to the shared target producer;
 //  * one delivery thread polls the producer; delivery reports only touch
-//    PartitionProgress and FlowStats (atomics), never a consumer.
+//    PartitionProgress, FlowStats (atomics), the OffsetRangeStore and the
+//    OffsetSyncWriter (a mutex each), never a consumer;
+//  * the CheckpointEmitter's thread follows group commits on the source and
+//    writes checkpoints (and group offsets) to the target.
 //
 // Shutdown is two-phase (STYLE.md rule 16): stop intake, wait for in-flight
 // deliveries, commit the acknowledged prefix, then close; at the deadline the
@@ -42,6 +46,8 @@
 namespace kmirror::replicator {
 
 class MirrorWorker;
+class CheckpointEmitter;
+class OffsetSyncWriter;
 
 /// A flow could not start (a cluster unreachable, a property refused).
 class StartError : public std::runtime_error {
@@ -113,6 +119,9 @@ private:
     void schedule_discovery();
     void schedule_config_sync();
     void schedule_heartbeat();
+    void schedule_offset_syncs();
+    /// Offset syncs and checkpoints: set up before the workers start.
+    void start_translation(int source_brokers, int target_brokers);
     void delivery_loop();
     /// A heartbeat record of the source's heartbeats topic reached the target.
     void note_heartbeat(const kafka::Message& record);
@@ -135,6 +144,8 @@ private:
     std::unique_ptr<kafka::Admin> target_admin_;
     std::unique_ptr<TopicSync> topics_;
     std::unique_ptr<HeartbeatEmitter> heartbeats_;
+    std::unique_ptr<OffsetSyncWriter> offset_syncs_;
+    std::unique_ptr<CheckpointEmitter> checkpoints_;
     std::unique_ptr<kafka::Producer> producer_;
     std::shared_mutex progress_mu_;
     std::map<Key, std::unique_ptr<PartitionProgress>, KeyLess> progress_;  // guarded by progress_mu_
@@ -148,6 +159,7 @@ private:
     std::unique_ptr<boost::asio::steady_timer> discovery_timer_;
     std::unique_ptr<boost::asio::steady_timer> config_timer_;
     std::unique_ptr<boost::asio::steady_timer> heartbeat_timer_;
+    std::unique_ptr<boost::asio::steady_timer> offset_sync_timer_;
     std::thread admin_thread_;
 };
 

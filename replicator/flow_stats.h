@@ -50,6 +50,14 @@ struct FlowStats {
     std::atomic<std::uint64_t> heartbeats_sent{0};
     /// Timestamp (ms) of the newest heartbeat of this flow acknowledged by the target.
     std::atomic<std::int64_t> last_heartbeat_ms{0};
+    std::atomic<std::uint64_t> offset_syncs{0};  ///< offset syncs written
+    std::atomic<std::uint64_t> checkpoints{0};   ///< checkpoint records written
+    /// When (ms) the newest checkpoint was acknowledged by the target; 0 = none yet.
+    std::atomic<std::int64_t> last_checkpoint_ms{0};
+    /// Translated offsets written into target groups (sync_group_offsets).
+    std::atomic<std::uint64_t> group_offsets_synced{0};
+    /// Groups whose commits are followed (checkpointed) now.
+    std::atomic<std::int64_t> groups_tracked{0};
     LatencyHistogram latency;
     ErrorCounts produce_errors;
     ErrorCounts consume_errors;

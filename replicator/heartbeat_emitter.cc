@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "kafka/error.h"
 #include "checkpoints/mm2_records.h"
+#include "replicator/internal_topic.h"
 
 namespace kmirror::replicator {
 namespace {
@@ -32,15 +33,11 @@ HeartbeatEmitter::~HeartbeatEmitter() = default;
 
 bool HeartbeatEmitter::ensure_topic(int source_brokers) {
     const std::string topic = checkpoints::heartbeats_topic();
-    const int rf = std::max(1, std::min(3, source_brokers));
-    auto res = source_admin_.create_topics({{topic, 1, rf, {{"cleanup.policy", "compact"}}}}, 10s);
-    if (res.empty() || !res[0].error ||
-        kafka::is(res[0].error, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)) {
-        return true;
-    }
+    const auto error = ensure_internal_topic(source_admin_, topic, source_brokers);
+    if (!error) return true;
     spdlog::error("flow '{}': cannot create topic '{}' on source cluster '{}': {}; heartbeats "
                   "are not emitted",
-                  flow_.name, topic, flow_.source, res[0].message);
+                  flow_.name, topic, flow_.source, *error);
     return false;
 }
 

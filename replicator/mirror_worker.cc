@@ -175,8 +175,7 @@ MirrorWorker::Sent MirrorWorker::send(kafka::Message& message) {
         // Names cannot tell where a record came from: its hop headers can.
         for (const auto& h : message.headers()) {
             if (h.name != ReplicationPolicy::kHopsHeader || !h.value) continue;
-            const std::string_view origin(reinterpret_cast<const char*>(h.value->data()),
-                                          h.value->size());
+            const std::string_view origin = kafka::as_chars(*h.value);
             if (origin == flow_.config().target) {
                 progress->record(offset, 0);
                 progress->ack(offset);

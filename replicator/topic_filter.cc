@@ -18,16 +18,17 @@ std::vector<std::regex> compile(const std::vector<std::string>& patterns) {
 
 }  // namespace
 
-TopicFilter::TopicFilter(const std::vector<std::string>& include,
-                         const std::vector<std::string>& exclude)
+NameFilter::NameFilter(const std::vector<std::string>& include,
+                       const std::vector<std::string>& exclude)
     : include_(compile(include)), exclude_(compile(exclude)) {}
 
-bool TopicFilter::matches(const std::string& topic) const {
-    if (is_internal_topic(topic)) return false;
-    auto full = [&](const std::regex& re) { return std::regex_match(topic, re); };
+bool NameFilter::matches(const std::string& name) const {
+    auto full = [&](const std::regex& re) { return std::regex_match(name, re); };
     if (std::any_of(exclude_.begin(), exclude_.end(), full)) return false;
     return std::any_of(include_.begin(), include_.end(), full);
 }
+
+bool is_kmirror_group(const std::string& group) { return group.starts_with("kmirror."); }
 
 bool is_internal_topic(const std::string& topic) {
     // MM2's ReplicationPolicy.isInternalTopic, which also covers its own

@@ -13,6 +13,8 @@ unit_only=false
 scripts/install-deps.sh
 # Fetch the Kafka jars once up front, so test binaries do not race for it.
 $unit_only || tests/harness/fetch-kafka.sh >/dev/null
+# MirrorMaker 2's own client jars, for the compatibility test (failover_test).
+$unit_only || tests/harness/fetch-kafka.sh --mm2 >/dev/null
 
 echo "== unit tests under ASan/UBSan"
 scripts/build.sh asan

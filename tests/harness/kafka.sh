@@ -104,6 +104,8 @@ auto.create.topics.enable=false
 log.retention.check.interval.ms=1000
 log.segment.delete.delay.ms=0
 log.initial.task.delay.ms=100
+# Compaction tests wait for the cleaner: check for work every second, not 15 s.
+log.cleaner.backoff.ms=1000
 # After a SIGKILL the restarted node must wait out its own old broker session
 # (DUPLICATE_BROKER_REGISTRATION) before it serves: 9 s by default, 4 s here.
 broker.session.timeout.ms=4000

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/harness/command.h"
 #include "tests/integration/mirror_fixture.h"
 
 namespace kmirror::test {
@@ -128,6 +129,124 @@ TEST(Cli, CheckConfigPrintsTheNormalizedConfigWithSecretsRedacted) {
     EXPECT_EQ(output.find("hunter2-very-secret"), std::string::npos) << output;
     EXPECT_NE(output.find("refresh_interval: 5s"), std::string::npos) << output;
     std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace kmirror::test
+
+namespace kmirror::test {
+namespace {
+
+// ---- translate / failover on bad input (no broker: these fail before connecting) ----
+
+/// A directory with a config whose state file is `state`.
+struct StateDir {
+    std::filesystem::path dir = std::filesystem::temp_directory_path() / unique_name("state");
+    std::string config;
+    std::string state;
+    StateDir() {
+        std::filesystem::create_directories(dir);
+        state = (dir / "state.db").string();
+        config = write(dir.string(), with_clusters("flows:\n"
+                                                   "  - name: f\n"
+                                                   "    source: primary\n"
+                                                   "    target: dr\n"
+                                                   "state: { path: \"" +
+                                                   state + "\" }\n"
+                                                   "connect_timeout: 1s\n"));
+    }
+    ~StateDir() {
+        std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
+        std::filesystem::remove_all(dir);
+    }
+    [[nodiscard]] std::string bytes() const {
+        std::ifstream in(state, std::ios::binary);
+        return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    }
+};
+
+TEST(Cli, TranslateOfAnUnknownFlowNamesTheFlowsThereAreAndExitsTwo) {
+    StateDir s;
+    for (const char* command : {"translate", "failover"}) {
+        const auto [code, output] =
+            run_kmirror({command, "-c", s.config, "--flow", "nope", "--group", "g"});
+        EXPECT_EQ(code, 2) << output;
+        EXPECT_NE(output.find("no flow named 'nope'"), std::string::npos) << output;
+        EXPECT_NE(output.find("flows: f"), std::string::npos) << output;
+    }
+    EXPECT_FALSE(std::filesystem::exists(s.state)) << "a state file was created";
+}
+
+TEST(Cli, TranslateNeedsAFlowAndAGroup) {
+    StateDir s;
+    auto [code, output] = run_kmirror({"translate", "-c", s.config, "--group", "g"});
+    EXPECT_EQ(code, 2) << output;
+    EXPECT_NE(output.find("--flow"), std::string::npos) << output;
+    std::tie(code, output) = run_kmirror({"failover", "-c", s.config, "--flow", "f"});
+    EXPECT_EQ(code, 2) << output;
+    EXPECT_NE(output.find("--all-groups"), std::string::npos) << output;
+    std::tie(code, output) =
+        run_kmirror({"translate", "-c", s.config, "--flow", "f", "--group", "g", "--format", "xml"});
+    EXPECT_EQ(code, 2) << output;
+}
+
+TEST(Cli, ACorruptOrForeignStateFileIsRefusedAndLeftUntouched) {
+    StateDir s;
+    struct Case {
+        const char* name;
+        std::string content;
+        const char* expected;
+    };
+    // A SQLite file of another program (one table, not kmirror's).
+    const std::string foreign_path = (s.dir / "foreign.db").string();
+    ASSERT_EQ(harness::run_command(harness::shell_join(
+                  {"python3", "-c",
+                   "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); "
+                   "c.execute('create table accounts(id int)'); c.commit()",
+                   foreign_path}))
+                  .exit_code,
+              0);
+    std::ifstream foreign_in(foreign_path, std::ios::binary);
+    const std::string foreign{std::istreambuf_iterator<char>(foreign_in),
+                              std::istreambuf_iterator<char>()};
+    for (const Case& c : {Case{"garbage", std::string(8192, 'x'), "not a kmirror"},
+                          Case{"foreign", foreign, "not a kmirror"}}) {
+        SCOPED_TRACE(c.name);
+        std::ofstream(s.state, std::ios::binary | std::ios::trunc) << c.content;
+        for (const char* command : {"translate", "failover"}) {
+            const auto [code, output] =
+                run_kmirror({command, "-c", s.config, "--flow", "f", "--group", "g"});
+            EXPECT_EQ(code, 1) << output;
+            EXPECT_NE(output.find("cannot open the state file '" + s.state + "'"),
+                      std::string::npos)
+                << output;
+            EXPECT_EQ(s.bytes(), c.content) << "the state file was changed";
+        }
+    }
+}
+
+TEST(Cli, AReadOnlyStateDirectoryIsAClearErrorForEveryCommand) {
+    // given a state directory the (unprivileged) user cannot write to
+    StateDir s;
+    std::filesystem::permissions(s.dir, std::filesystem::perms::owner_all |
+                                            std::filesystem::perms::group_read |
+                                            std::filesystem::perms::group_exec |
+                                            std::filesystem::perms::others_read |
+                                            std::filesystem::perms::others_exec);
+    const auto as_nobody = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv{"setpriv", "--reuid=nobody", "--regid=nogroup",
+                                      "--clear-groups", KMIRROR_BINARY};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return harness::run_command(argv, {.timeout = std::chrono::seconds(60)});
+    };
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"translate", "-c", s.config, "--flow", "f", "--group", "g"},
+             {"run", "-c", s.config}}) {
+        const auto r = as_nobody(args);
+        EXPECT_EQ(r.exit_code, 1) << args[0] << ": " << r.output;
+        EXPECT_NE(r.output.find("not writable"), std::string::npos) << args[0] << ": " << r.output;
+    }
+    EXPECT_FALSE(std::filesystem::exists(s.state));
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ using namespace std::chrono_literals;
 
 std::optional<std::string> as_string(const std::optional<kafka::Bytes>& b) {
     if (!b) return std::nullopt;
-    return std::string(reinterpret_cast<const char*>(b->data()), b->size());
+    return std::string(kafka::as_chars(*b));
 }
 
 // Counts acknowledgements of produce() calls.

@@ -88,6 +88,8 @@ public:
     [[nodiscard]] int http_port() const;
     /// The offset-range store of this kmirror (state.path).
     [[nodiscard]] std::string state_path() const { return dir_ + "/state.db"; }
+    /// The config file it runs with (for `kmirror translate -c ...`).
+    [[nodiscard]] const std::string& config_path() const { return config_path_; }
 
 private:
     /// Collects the exit status if the child ended; its exit code or -1.

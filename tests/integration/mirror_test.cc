@@ -181,9 +181,3 @@ TEST(Mirror, CompactedTopicStaysCompactedAndTombstonesStayTombstones) {
 
 }  // namespace
 }  // namespace kmirror::test
-
-int main(int argc, char** argv) {
-    ::testing::InitGoogleTest(&argc, argv);
-    ::testing::AddGlobalTestEnvironment(new kmirror::harness::TwoClusterEnvironment());
-    return RUN_ALL_TESTS();
-}

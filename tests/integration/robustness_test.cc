@@ -224,9 +224,3 @@ TEST(Robustness, UnreachableClusterIsReportedByNameWithinThirtySeconds) {
 
 }  // namespace
 }  // namespace kmirror::test
-
-int main(int argc, char** argv) {
-    ::testing::InitGoogleTest(&argc, argv);
-    ::testing::AddGlobalTestEnvironment(new kmirror::harness::TwoClusterEnvironment());
-    return RUN_ALL_TESTS();
-}

@@ -8,20 +8,14 @@
 #include <string>
 
 #include "checkpoints/error.h"
+#include "tests/unit/checkpoints/hex_bytes.h"
 
 namespace kmirror::checkpoints {
 namespace {
 
 using namespace kmirror::literals;
 
-// "00 07 70 72" -> the bytes 0x00 0x07 0x70 0x72
-std::string bytes(const std::string& hex) {
-    std::istringstream in(hex);
-    std::string out;
-    std::string byte;
-    while (in >> byte) out.push_back(static_cast<char>(std::stoi(byte, nullptr, 16)));
-    return out;
-}
+using test::bytes;
 
 // Worked examples of reference/mirrormaker2.md §2.
 

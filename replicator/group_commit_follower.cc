@@ -1,0 +1,95 @@
+#include "replicator/group_commit_follower.h"
+
+#include <spdlog/spdlog.h>
+
+#include "checkpoints/consumer_offsets_records.h"
+#include "kafka/error.h"
+
+namespace kmirror::replicator {
+namespace {
+
+const std::string kConsumerOffsets = "__consumer_offsets";
+
+bool is_authorization_error(const std::error_code& ec) {
+    return kafka::is(ec, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) ||
+           kafka::is(ec, RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) ||
+           kafka::is(ec, RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED);
+}
+
+}  // namespace
+
+GroupCommitFollower::GroupCommitFollower(const kafka::ClientSettings& cluster,
+                                         std::string client_id)
+    : cluster_(cluster), client_id_(std::move(client_id)) {}
+
+GroupCommitFollower::~GroupCommitFollower() {
+    if (consumer_) consumer_->close(std::chrono::seconds(5));
+}
+
+bool GroupCommitFollower::start(kafka::Admin& admin, std::chrono::milliseconds timeout) {
+    auto md = admin.metadata(timeout, &kConsumerOffsets);
+    if (!md || md.value().topics.empty() || md.value().topics[0].partitions <= 0) return false;
+    partitions_ = static_cast<std::size_t>(md.value().topics[0].partitions);
+    consumer_ = std::make_unique<kafka::Consumer>(
+        cluster_, kafka::Overrides{
+                      // Assigned, never subscribed or committed: the group id only
+                      // satisfies librdkafka, no group is joined.
+                      {"group.id", client_id_},
+                      {"client.id", client_id_},
+                      {"enable.auto.commit", "false"},
+                      {"enable.auto.offset.store", "false"},
+                      {"isolation.level", "read_committed"},
+                      {"enable.partition.eof", "true"},
+                      {"fetch.wait.max.ms", "50"},
+                  });
+    std::vector<kafka::TopicPartitionOffset> all;
+    for (std::size_t p = 0; p < partitions_; ++p) {
+        all.push_back({kConsumerOffsets, static_cast<std::int32_t>(p), kafka::kOffsetBeginning});
+    }
+    if (auto r = consumer_->assign(all); !r) {
+        unavailable_ = r.error().message();
+        return true;
+    }
+    return true;
+}
+
+void GroupCommitFollower::poll(std::chrono::milliseconds timeout,
+                               const std::function<void(GroupCommit&&)>& on_commit) {
+    if (!consumer_ || !unavailable_.empty()) return;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        // After the first message, take what is already fetched without waiting.
+        kafka::Message m = consumer_->poll(std::max(left, std::chrono::milliseconds(0)));
+        if (!m) return;
+        if (const auto ec = m.error()) {
+            if (kafka::is(ec, RD_KAFKA_RESP_ERR__PARTITION_EOF)) {
+                at_end_.insert(m.partition());
+            } else if (is_authorization_error(ec)) {
+                unavailable_ = m.error_message();
+                return;
+            }
+            continue;
+        }
+        auto record = checkpoints::decode_consumer_offsets_record(kafka::as_chars(m.key()),
+                                                                  kafka::as_chars(m.value()));
+        if (!record) {
+            spdlog::debug("{}: skipped an undecodable record at {}-{}@{}: {}", client_id_,
+                          kConsumerOffsets, m.partition(), m.offset(), record.error().message());
+            continue;
+        }
+        auto& r = record.value();
+        using Kind = checkpoints::ConsumerOffsetsRecord::Kind;
+        if (r.kind == Kind::other) continue;
+        GroupCommit commit{std::move(r.key.group), std::move(r.key.topic), r.key.partition, -1, {}};
+        if (r.kind == Kind::offset_commit) {
+            commit.offset = r.commit.offset.value();
+            commit.metadata = std::move(r.commit.metadata);
+        }
+        on_commit(std::move(commit));
+        deadline = std::chrono::steady_clock::now();
+    }
+}
+
+}  // namespace kmirror::replicator
