@@ -5,6 +5,7 @@
 //
 //   build/release/tests/checkpoint_freshness_bench [--groups N] [--partitions N] [--seconds N]
 //                                                  [--rate GROUP_COMMITS_PER_SECOND]
+//                                                  [--sync-group-offsets 0|1]
 //
 // Starts its own two Kafka clusters (tests/harness) and a kmirror. Load: N
 // groups, each committing new offsets for every partition of one topic, round
@@ -41,6 +42,8 @@ int g_groups = 1000;
 int g_partitions = 100;
 int g_seconds = 60;
 int g_rate = 100;
+bool g_sync = true;
+bool g_precreate = false;
 
 std::string group_name(int i) {
     char buf[32];
@@ -73,8 +76,14 @@ TEST(Bench, CheckpointFreshness) {
     produce(source, records);
     const std::int64_t end_offset = 20;  // per partition
 
+    if (g_precreate) {
+        kafka::Consumer c(settings_for("bench", target), {{"group.id", "bench-precreate"}});
+        (void)c.committed({{"x", 0}}, 30s);
+        c.close(5s);
+    }
     KmirrorProcess kmirror(flow_config("bench", source, target, topic,
-                                       "    sync_group_offsets: true\n"
+                                       std::string("    sync_group_offsets: ") +
+                                           (g_sync ? "true" : "false") + "\n"
                                        "    groups: { include: [\"bench-.*\"] }\n"),
                            "bench");
     kmirror.start();
@@ -232,6 +241,8 @@ int main(int argc, char** argv) {
         if (a == "--partitions") kmirror::test::g_partitions = v;
         if (a == "--seconds") kmirror::test::g_seconds = v;
         if (a == "--rate") kmirror::test::g_rate = v;
+        if (a == "--sync-group-offsets") kmirror::test::g_sync = v != 0;
+        if (a == "--precreate") kmirror::test::g_precreate = v != 0;
     }
     ::testing::AddGlobalTestEnvironment(new kmirror::harness::TwoClusterEnvironment());
     return RUN_ALL_TESTS();

@@ -10,6 +10,7 @@
 #include "daemon/group_translator.h"
 #include "daemon/json_writer.h"
 #include "replicator/flow.h"
+#include "replicator/group_coordinator.h"
 #include "replicator/group_offset_sync.h"
 
 namespace kmirror::daemon {
@@ -106,6 +107,18 @@ std::map<std::string, Written> execute(const config::Config& config, const confi
                                        const std::vector<GroupTranslation>& groups) {
     std::map<std::string, Written> out;
     const auto settings = replicator::client_settings(config.clusters.at(flow.target));
+    // A DR cluster no consumer ever used has no __consumer_offsets yet: create
+    // it the safe way before the admin offset calls (replicator/group_coordinator.h).
+    if (!replicator::wait_for_group_coordinator(settings, "kmirror.cli.coordinator-probe",
+                                                config.connect_timeout)) {
+        for (const auto& g : groups) {
+            out[g.group] = {true, false,
+                            "the group coordinator of target cluster '" + flow.target +
+                                "' did not answer within " +
+                                std::to_string(config.connect_timeout.count()) + " ms"};
+        }
+        return out;
+    }
     kafka::Admin target(settings, kafka::Overrides{{"client.id", "kmirror-cli"}});
     std::vector<std::string> names;
     for (const auto& g : groups) names.push_back(g.group);

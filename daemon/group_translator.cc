@@ -125,7 +125,19 @@ PartitionTranslation GroupTranslator::translate_one(const std::string& topic,
 GroupTranslation GroupTranslator::translate(const std::string& group) {
     GroupTranslation out{group, {}};
     if (source_reachable_) {
-        auto offsets = source_->list_group_offsets(group, config_.connect_timeout);
+        // Ask for offsets only of a group the source knows: librdkafka 2.0.2's
+        // admin OffsetFetch for a group no coordinator has seen can crash
+        // (see replicator/group_offset_sync.h).
+        auto described = source_->describe_groups({group}, config_.connect_timeout);
+        if (!described) {
+            throw TranslateError("cannot describe group '" + group + "' on source cluster '" +
+                                 flow_.source + "': " + described.error().message());
+        }
+        const bool known = std::any_of(described.value().begin(), described.value().end(),
+                                       [](const auto& d) { return d.state != "Dead"; });
+        auto offsets = known ? source_->list_group_offsets(group, config_.connect_timeout)
+                             : Result<std::vector<kafka::GroupOffset>>(
+                                   std::vector<kafka::GroupOffset>{});
         if (!offsets) {
             throw TranslateError("cannot read the offsets of group '" + group +
                                  "' on source cluster '" + flow_.source +

@@ -48,7 +48,8 @@ CheckpointEmitter::CheckpointEmitter(Flow& flow, const kafka::ClientSettings& so
                          {"linger.ms", "5"}},
         this);
     if (flow.config().sync_group_offsets) {
-        group_sync_ = std::make_unique<GroupOffsetSync>(flow.config(), *target_admin_, flow.stats());
+        group_sync_ = std::make_unique<GroupOffsetSync>(flow.config(), target, *target_admin_,
+                                                        flow.stats());
     }
 }
 
@@ -128,6 +129,7 @@ void CheckpointEmitter::run() {
             emit(all);
             round_ms = now_ms();
         }
+        if (group_sync_) group_sync_->follow_target();
         producer_->poll(0ms);
         if (round_ms != 0 && producer_->in_flight() == 0) {
             flow_.stats().last_checkpoint_ms.store(round_ms, std::memory_order_relaxed);

@@ -2,17 +2,51 @@
 
 #include <spdlog/spdlog.h>
 
+#include "replicator/group_coordinator.h"
+
 namespace kmirror::replicator {
 
 bool has_active_members(const kafka::GroupDescription& group) { return !group.members.empty(); }
 
-GroupOffsetSync::GroupOffsetSync(const config::Flow& flow, kafka::Admin& target, FlowStats& stats)
-    : flow_(flow), target_(target), stats_(stats) {}
+GroupOffsetSync::GroupOffsetSync(const config::Flow& flow,
+                                 const kafka::ClientSettings& target_settings,
+                                 kafka::Admin& target, FlowStats& stats)
+    : flow_(flow),
+      target_settings_(target_settings),
+      target_(target),
+      stats_(stats),
+      follower_(target_settings, "kmirror-" + flow.name + "-target-group-commits") {}
 
-std::map<std::pair<std::string, std::int32_t>, std::int64_t> GroupOffsetSync::current(
-    const std::string& group) {
-    std::map<std::pair<std::string, std::int32_t>, std::int64_t> out;
-    auto offsets = target_.list_group_offsets(group, timeout_);
+bool GroupOffsetSync::follow() {
+    if (!coordinator_ready_) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now < next_probe_) return false;
+        next_probe_ = now + std::chrono::seconds(5);
+        coordinator_ready_ = wait_for_group_coordinator(
+            target_settings_, "kmirror." + flow_.name + ".coordinator-probe", timeout_);
+        if (!coordinator_ready_) return false;
+    }
+    if (!follower_.started() && !follower_.start(target_, timeout_)) return false;
+    if (!follower_.unavailable().empty()) return true;  // current() asks per group
+    follower_.poll(std::chrono::milliseconds(0), [this](GroupCommit&& c) {
+        auto& held = held_[c.group];
+        if (c.offset < 0) {
+            held.erase({c.topic, c.partition});
+        } else {
+            held[{c.topic, c.partition}] = c.offset;
+        }
+    });
+    return follower_.caught_up();
+}
+
+GroupOffsetSync::Held GroupOffsetSync::current(const kafka::GroupDescription& group) {
+    if (follower_.started() && follower_.unavailable().empty()) {
+        auto it = held_.find(group.group_id);
+        return it == held_.end() ? Held{} : it->second;
+    }
+    Held out;
+    if (group.state == "Dead") return out;  // never existed: nothing to ask
+    auto offsets = target_.list_group_offsets(group.group_id, timeout_);
     if (!offsets) return out;
     for (const auto& o : offsets.value()) out[{o.topic, o.partition}] = o.offset;
     return out;
@@ -24,6 +58,7 @@ std::vector<std::string> GroupOffsetSync::sync(const Offsets& changed) {
     std::vector<std::string> groups;
     groups.reserve(changed.size());
     for (const auto& [group, offsets] : changed) groups.push_back(group);
+    if (!follow()) return groups;  // not caught up with the target yet: next round
     auto described = target_.describe_groups(groups, timeout_);
     if (!described) {
         spdlog::warn("flow '{}': cannot describe groups on target cluster '{}': {}; group offsets "
@@ -38,7 +73,7 @@ std::vector<std::string> GroupOffsetSync::sync(const Offsets& changed) {
             active.push_back(d.group_id);
             continue;
         }
-        const auto held = current(d.group_id);
+        const auto held = current(d);
         std::vector<kafka::GroupOffset> forward;
         for (const auto& o : it->second) {
             auto h = held.find({o.topic, o.partition});
@@ -54,6 +89,9 @@ std::vector<std::string> GroupOffsetSync::sync(const Offsets& changed) {
             continue;
         }
         stats_.group_offsets_synced.fetch_add(forward.size(), std::memory_order_relaxed);
+        // Ours now, before the follower reads it back: never go below it.
+        auto& held_now = held_[d.group_id];
+        for (const auto& o : forward) held_now[{o.topic, o.partition}] = o.offset;
     }
     return active;
 }
