@@ -604,6 +604,53 @@ TEST(Failover, SyncedGroupOffsetsFollowSourceCommitsButNeverAnActiveOrNewerTarge
     stop(kmirror);
 }
 
+TEST(Failover, AnInstanceWithoutLocalHistoryRebuildsFromTheOffsetSyncs) {
+    // given a partition mirrored by one kmirror, whose offset syncs are on the source
+    const auto topic = unique_name("rebuild");
+    create_topic(source(), topic, 1);
+    std::vector<kafka::Record> records;
+    for (int i = 0; i < 300; ++i) records.push_back({topic, 0, {}, "v" + std::to_string(i), {}, 0});
+    produce(source(), records);
+    KmirrorProcess first(failover_config(topic, topic), "rebuild-a");
+    mirror_all(first, topic, topic);
+    stop(first);
+    const auto group = unique_name("app");
+    commit_offsets(source(), group, topic, {{0, 299}});
+    {
+        // (the first instance translates 299 exactly from its own ranges)
+        const auto t = translate(first, topic, group);
+        ASSERT_TRUE(t.contains(0));
+        ASSERT_EQ(t.at(0).exactness, "exact");
+    }
+
+    // when the flow moves to an instance with an empty state file
+    KmirrorProcess second(failover_config(topic, topic), "rebuild-b");
+    ASSERT_NE(second.state_path(), first.state_path());
+    records.clear();
+    for (int i = 300; i < 400; ++i) records.push_back({topic, 0, {}, "v" + std::to_string(i), {}, 0});
+    produce(source(), records);
+    mirror_all(second, topic, topic);
+    stop(second);
+    EXPECT_NE(second.log().find("start from their newest offset sync"), std::string::npos)
+        << second.log();
+
+    // then it translates from the newest sync on: exactly at it and after it
+    for (const std::int64_t committed : {299, 300, 350}) {
+        SCOPED_TRACE(committed);
+        const auto g = unique_name("app");
+        commit_offsets(source(), g, topic, {{0, committed}});
+        const auto t = translate(second, topic, g);
+        ASSERT_TRUE(t.contains(0));
+        EXPECT_EQ(t.at(0).exactness, "exact");
+        EXPECT_EQ(t.at(0).target_offset, committed);
+    }
+    // and says "unknown" before it, rather than guessing
+    commit_offsets(source(), group, topic, {{0, 100}});
+    const auto before = translate(second, topic, group);
+    ASSERT_TRUE(before.contains(0));
+    EXPECT_EQ(before.at(0).exactness, "unknown");
+}
+
 TEST(Failover, WorksFromWhatTheTargetHoldsWhenTheSourceClusterIsDown) {
     // given a mirrored topic, a group that read part of it, and its checkpoints on the target
     const auto topic = unique_name("srcdown");
