@@ -210,7 +210,8 @@ constexpr std::array<Field<Flow>, 21> flow_fields{{
      .dump = dump_member<&Flow::refresh_interval>},
     {.spec = {.key = "config_sync_interval",
               .type = FieldType::duration,
-              .description = "How often topic configs are copied to the target.",
+              .description = "How often topic configs are copied to the target, and offset "
+                             "ranges of records the target's retention deleted are pruned.",
               .min = 100},
      .read = read_member<&Flow::config_sync_interval>,
      .dump = dump_member<&Flow::config_sync_interval>},

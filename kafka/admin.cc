@@ -1,5 +1,7 @@
 #include "kafka/admin.h"
 
+#include "kafka/consumer.h"
+
 #include <array>
 #include <cstring>
 #include <set>
@@ -258,6 +260,12 @@ Result<std::pair<std::int64_t, std::int64_t>> Admin::watermarks(
         return make_error(err);
     }
     return std::pair{low, high};
+}
+
+std::vector<TopicPartitionOffset> Admin::earliest_offsets(
+    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) {
+    // ListOffsets timestamp -2 means "earliest".
+    return list_offsets(rk_.get(), partitions, -2, timeout);
 }
 
 Result<std::vector<GroupListing>> Admin::list_groups(std::chrono::milliseconds timeout) {

@@ -12,6 +12,7 @@
 
 #include "base/result.h"
 #include "kafka/client_base.h"
+#include "kafka/message.h"
 #include "kafka/group_types.h"
 
 namespace kmirror::kafka {
@@ -80,6 +81,10 @@ public:
     /// Every consumer group of the cluster (ListConsumerGroups asks each
     /// broker). Brokers that failed to answer are left out; the call fails
     /// only when none answered.
+    /// The earliest offset (low watermark) of each partition, in one request
+    /// per leader. Partitions that failed are left out.
+    std::vector<TopicPartitionOffset> earliest_offsets(const std::vector<TopicPartition>& partitions,
+                                                       std::chrono::milliseconds timeout);
     Result<std::vector<GroupListing>> list_groups(std::chrono::milliseconds timeout);
     /// One description per distinct group asked for, including groups that do
     /// not exist ("Dead", no members). A group that could not be described

@@ -184,13 +184,20 @@ std::optional<std::int64_t> Consumer::cached_high_watermark(const std::string& t
 
 std::vector<TopicPartitionOffset> Consumer::latest_offsets(
     const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) {
+    // ListOffsets timestamp -1 means "latest".
+    return list_offsets(rk_.get(), partitions, -1, timeout);
+}
+
+std::vector<TopicPartitionOffset> list_offsets(rd_kafka_t* rk,
+                                               const std::vector<TopicPartition>& partitions,
+                                               std::int64_t timestamp,
+                                               std::chrono::milliseconds timeout) {
     std::vector<TopicPartitionOffset> query;
     query.reserve(partitions.size());
-    // ListOffsets timestamp -1 means "latest".
-    for (const auto& p : partitions) query.push_back({p.topic, p.partition, -1});
+    for (const auto& p : partitions) query.push_back({p.topic, p.partition, timestamp});
     auto list = to_list(query);
     std::vector<TopicPartitionOffset> out;
-    if (rd_kafka_offsets_for_times(rk_.get(), list.get(), to_int_ms(timeout)) !=
+    if (rd_kafka_offsets_for_times(rk, list.get(), to_int_ms(timeout)) !=
         RD_KAFKA_RESP_ERR_NO_ERROR) {
         return out;
     }

@@ -91,5 +91,11 @@ private:
 TopicPartitionListPtr to_list(const std::vector<TopicPartitionOffset>& partitions);
 TopicPartitionListPtr to_list(const std::vector<TopicPartition>& partitions);
 std::vector<TopicPartitionOffset> from_list(const rd_kafka_topic_partition_list_t* list);
+/// ListOffsets for `timestamp` (-1 latest, -2 earliest, or a time in ms), one
+/// request per leader, on any client handle. Partitions that failed are left out.
+std::vector<TopicPartitionOffset> list_offsets(rd_kafka_t* rk,
+                                               const std::vector<TopicPartition>& partitions,
+                                               std::int64_t timestamp,
+                                               std::chrono::milliseconds timeout);
 
 }  // namespace kmirror::kafka

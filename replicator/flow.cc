@@ -138,10 +138,12 @@ void Flow::start() {
     config_timer_ = std::make_unique<boost::asio::steady_timer>(admin_io_);
     heartbeat_timer_ = std::make_unique<boost::asio::steady_timer>(admin_io_);
     offset_sync_timer_ = std::make_unique<boost::asio::steady_timer>(admin_io_);
+    prune_timer_ = std::make_unique<boost::asio::steady_timer>(admin_io_);
     schedule_discovery();
     schedule_config_sync();
     if (heartbeats_) schedule_heartbeat();
     if (offset_syncs_) schedule_offset_syncs();
+    if (ranges_) schedule_prune();
     if (checkpoints_) checkpoints_->start();
     // Runs until the timers are cancelled by stop().
     admin_thread_ = std::thread([this] {
@@ -187,6 +189,33 @@ void Flow::schedule_offset_syncs() {
         offset_syncs_->tick();
         schedule_offset_syncs();
     });
+}
+
+void Flow::schedule_prune() {
+    prune_timer_->expires_after(flow_.config_sync_interval);
+    prune_timer_->async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopping_) return;
+        prune_ranges();
+        schedule_prune();
+    });
+}
+
+void Flow::prune_ranges() {
+    std::vector<kafka::TopicPartition> query;
+    std::map<kafka::TopicPartition, const PartitionProgress*> by_target;
+    for (auto* p : partitions()) {
+        if (!p->assigned.load(std::memory_order_relaxed)) continue;
+        kafka::TopicPartition tp{p->target_topic(), p->partition()};
+        query.push_back(tp);
+        by_target[tp] = p;
+    }
+    if (query.empty()) return;
+    for (const auto& low : target_admin_->earliest_offsets(query, 10s)) {
+        auto it = by_target.find({low.topic, low.partition});
+        if (it == by_target.end()) continue;
+        ranges_->prune(flow_.name, it->second->source_topic(), it->second->partition(),
+                       TargetOffset(low.offset));
+    }
 }
 
 void Flow::schedule_heartbeat() {
@@ -357,6 +386,7 @@ void Flow::stop(std::chrono::steady_clock::time_point deadline) {
         if (config_timer_) config_timer_->cancel();
         if (heartbeat_timer_) heartbeat_timer_->cancel();
         if (offset_sync_timer_) offset_sync_timer_->cancel();
+        if (prune_timer_) prune_timer_->cancel();
     });
     if (admin_thread_.joinable()) admin_thread_.join();
     if (checkpoints_) checkpoints_->stop(2s);

@@ -4,8 +4,9 @@
 // Thread model (DESIGN.md "Data path"):
 //  * the flow's admin thread runs its timers on its own io_context: topic
 //    discovery (refresh_interval), topic-config sync (config_sync_interval),
-//    heartbeats (heartbeat_interval) and offset syncs (OffsetSyncWriter::tick,
-//    every second). Admin calls block up to seconds
+//    heartbeats (heartbeat_interval), offset syncs (OffsetSyncWriter::tick,
+//    every second) and pruning of offset ranges below the target's low
+//    watermarks (config_sync_interval). Admin calls block up to seconds
 //    when a cluster is down, so they stay off the daemon's io_context, which
 //    serves signals and HTTP;
 //  * `workers` MirrorWorker threads, each owning one source consumer in the
@@ -120,6 +121,9 @@ private:
     void schedule_config_sync();
     void schedule_heartbeat();
     void schedule_offset_syncs();
+    void schedule_prune();
+    /// Drops offset ranges whose target records retention deleted.
+    void prune_ranges();
     /// Offset syncs and checkpoints: set up before the workers start.
     void start_translation(int source_brokers, int target_brokers);
     void delivery_loop();
@@ -160,6 +164,7 @@ private:
     std::unique_ptr<boost::asio::steady_timer> config_timer_;
     std::unique_ptr<boost::asio::steady_timer> heartbeat_timer_;
     std::unique_ptr<boost::asio::steady_timer> offset_sync_timer_;
+    std::unique_ptr<boost::asio::steady_timer> prune_timer_;
     std::thread admin_thread_;
 };
 

@@ -15,6 +15,8 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -649,6 +651,48 @@ TEST(Failover, AnInstanceWithoutLocalHistoryRebuildsFromTheOffsetSyncs) {
     const auto before = translate(second, topic, group);
     ASSERT_TRUE(before.contains(0));
     EXPECT_EQ(before.at(0).exactness, "unknown");
+}
+
+TEST(Failover, RangesOfRecordsDeletedOnTheTargetArePruned) {
+    // given a partition whose copy has two ranges: an aborted transaction
+    // leaves a source gap between them
+    //   source  0..19 | marker, 20 aborted, marker | 42..61 (+ marker)
+    //   target  0..19                              | 20..39
+    const auto topic = unique_name("prune");
+    create_topic(source(), topic, 1);
+    produce_transactions(topic, 1, 3, 20);
+    KmirrorProcess kmirror(
+        failover_config(topic, topic, "    config_sync_interval: 500ms\n"), "prune");
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    ASSERT_TRUE(wait_for_records(target(), "primary." + topic, 40, 60s)) << kmirror.log();
+
+    const auto row_count = [&] {
+        auto store = checkpoints::OffsetRangeStore::open(kmirror.state_path());
+        return store ? store.value()->ranges(topic, topic, 0).size() : 0;
+    };
+    ASSERT_TRUE(harness::wait_until([&] { return row_count() == 2; }, 30s,
+                                    "two ranges in the store"));
+
+    // when the target deletes the records of the first range
+    const auto json = std::filesystem::temp_directory_path() / (topic + ".json");
+    std::ofstream(json) << R"({"partitions":[{"topic":"primary.)" << topic
+                        << R"(","partition":0,"offset":20}],"version":1})";
+    const auto deleted = harness::target().tool({"org.apache.kafka.tools.DeleteRecordsCommand",
+                                                 "--bootstrap-server", "{bootstrap}",
+                                                 "--offset-json-file", json.string()});
+    ASSERT_TRUE(deleted.ok()) << deleted.output;
+
+    // then kmirror drops that range from its store, and still translates the rest exactly
+    EXPECT_TRUE(harness::wait_until([&] { return row_count() == 1; }, 30s,
+                                    "the first range pruned from the store"));
+    stop(kmirror);
+    const auto group = unique_name("app");
+    commit_offsets(source(), group, topic, {{0, 50}});
+    const auto t = translate(kmirror, topic, group);
+    ASSERT_TRUE(t.contains(0));
+    EXPECT_EQ(t.at(0).exactness, "exact");
+    EXPECT_EQ(t.at(0).target_offset, 28);
 }
 
 TEST(Failover, WorksFromWhatTheTargetHoldsWhenTheSourceClusterIsDown) {
