@@ -39,6 +39,15 @@ using namespace std::chrono_literals;
 std::string source() { return harness::source().bootstrap(); }
 std::string target() { return harness::target().bootstrap(); }
 
+/// Writes records "v<from>".."v<to - 1>" to `topic`, round robin over its partitions.
+void produce_numbered(const std::string& topic, int partitions, int from, int to) {
+    std::vector<kafka::Record> records;
+    for (int i = from; i < to; ++i) {
+        records.push_back({topic, i % partitions, {}, "v" + std::to_string(i), {}, 0});
+    }
+    produce(source(), records);
+}
+
 /// A config for one flow, with fast commits and checkpoints, and a short
 /// connect timeout so a stopped source is noticed quickly.
 std::string failover_config(const std::string& flow, const std::string& include,
@@ -378,9 +387,7 @@ TEST(Failover, AfterKillNineTranslationIsNeverAheadAndSaysConservative) {
     // kmirror that commits its progress rarely and is then killed with -9
     const auto topic = unique_name("kill9");
     create_topic(source(), topic, 1);
-    std::vector<kafka::Record> records;
-    for (int i = 0; i < 2000; ++i) records.push_back({topic, 0, {}, "v" + std::to_string(i), {}, 0});
-    produce(source(), records);
+    produce_numbered(topic, 1, 0, 2000);
     KmirrorProcess kmirror(flow_config(topic, source(), target(), topic,
                                        "    commit_interval: 10m\n"
                                        "    checkpoint_interval: 1s\n"),
@@ -479,9 +486,7 @@ TEST(Failover, MirrorMakerClientReadsTheSameTranslationFromCheckpointsAndOffsetS
     // given a mirrored topic and a group that committed on the source
     const auto topic = unique_name("mm2client");
     create_topic(source(), topic, 2);
-    std::vector<kafka::Record> records;
-    for (int i = 0; i < 400; ++i) records.push_back({topic, i % 2, {}, "v" + std::to_string(i), {}, 0});
-    produce(source(), records);
+    produce_numbered(topic, 2, 0, 400);
     const auto group = unique_name("app");
     consume_and_commit(group, topic, {{0, 33}, {1, 150}});
     KmirrorProcess kmirror(failover_config(topic, topic), "mm2client");
@@ -540,9 +545,7 @@ TEST(Failover, MirrorMakerClientReadsTheSameTranslationFromCheckpointsAndOffsetS
 TEST(Failover, SyncedGroupOffsetsFollowSourceCommitsButNeverAnActiveOrNewerTargetGroup) {
     const auto topic = unique_name("gsync");
     create_topic(source(), topic, 1);
-    std::vector<kafka::Record> records;
-    for (int i = 0; i < 300; ++i) records.push_back({topic, 0, {}, "v" + std::to_string(i), {}, 0});
-    produce(source(), records);
+    produce_numbered(topic, 1, 0, 300);
     KmirrorProcess kmirror(failover_config(topic, topic, "    sync_group_offsets: true\n"),
                            "gsync");
     mirror_all(kmirror, topic, topic);
@@ -610,9 +613,7 @@ TEST(Failover, AnInstanceWithoutLocalHistoryRebuildsFromTheOffsetSyncs) {
     // given a partition mirrored by one kmirror, whose offset syncs are on the source
     const auto topic = unique_name("rebuild");
     create_topic(source(), topic, 1);
-    std::vector<kafka::Record> records;
-    for (int i = 0; i < 300; ++i) records.push_back({topic, 0, {}, "v" + std::to_string(i), {}, 0});
-    produce(source(), records);
+    produce_numbered(topic, 1, 0, 300);
     KmirrorProcess first(failover_config(topic, topic), "rebuild-a");
     mirror_all(first, topic, topic);
     stop(first);
@@ -628,9 +629,7 @@ TEST(Failover, AnInstanceWithoutLocalHistoryRebuildsFromTheOffsetSyncs) {
     // when the flow moves to an instance with an empty state file
     KmirrorProcess second(failover_config(topic, topic), "rebuild-b");
     ASSERT_NE(second.state_path(), first.state_path());
-    records.clear();
-    for (int i = 300; i < 400; ++i) records.push_back({topic, 0, {}, "v" + std::to_string(i), {}, 0});
-    produce(source(), records);
+    produce_numbered(topic, 1, 300, 400);
     mirror_all(second, topic, topic);
     stop(second);
     EXPECT_NE(second.log().find("start from their newest offset sync"), std::string::npos)
@@ -699,9 +698,7 @@ TEST(Failover, WorksFromWhatTheTargetHoldsWhenTheSourceClusterIsDown) {
     // given a mirrored topic, a group that read part of it, and its checkpoints on the target
     const auto topic = unique_name("srcdown");
     create_topic(source(), topic, 2);
-    std::vector<kafka::Record> records;
-    for (int i = 0; i < 400; ++i) records.push_back({topic, i % 2, {}, "v" + std::to_string(i), {}, 0});
-    produce(source(), records);
+    produce_numbered(topic, 2, 0, 400);
     const auto group = unique_name("app");
     const auto before = consume_and_commit(group, topic, {{0, 71}, {1, 130}});
     const auto all = all_values(topic, 2);
