@@ -218,6 +218,14 @@ TEST(Failover, PlainTopicResumesOnTheTargetExactlyWhereTheGroupStopped) {
     // then the group on the target reads exactly what it had not read
     const auto after = read_in_group(target(), group, "primary." + topic, from_committed(3));
     expect_exactly_the_rest(all_values(topic, 3), before, after);
+    // and --all-groups (dry run) finds the group among the flow's groups
+    {
+        auto [code, output] = run_kmirror({"failover", "-c", kmirror.config_path(), "--flow",
+                                           topic, "--all-groups", "--format", "json"});
+        EXPECT_EQ(code, 0) << output;
+        EXPECT_NE(output.find("\"group\":\"" + group + "\""), std::string::npos) << output;
+        EXPECT_NE(output.find("\"executed\":false"), std::string::npos) << output;
+    }
     // and a group that never committed is a clear error, not an empty answer
     for (const char* command : {"translate", "failover"}) {
         auto [code, output] = run_kmirror({command, "-c", kmirror.config_path(), "--flow", topic,
@@ -605,6 +613,14 @@ TEST(Failover, SyncedGroupOffsetsFollowSourceCommitsButNeverAnActiveOrNewerTarge
         },
         30s, "the control group synced"));
     EXPECT_LT(target_offset(active), 140) << "an active group's offsets were overwritten";
+    // kmirror failover refuses it too, and says why
+    {
+        auto [code, output] = run_kmirror({"failover", "-c", kmirror.config_path(), "--flow",
+                                           topic, "--group", active, "--execute"});
+        EXPECT_EQ(code, 1) << output;
+        EXPECT_NE(output.find("active member"), std::string::npos) << output;
+        (void)member.poll(100ms);
+    }
     member.close(5s);
     stop(kmirror);
 }
