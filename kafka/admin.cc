@@ -99,7 +99,10 @@ Result<ClusterMetadata> Admin::metadata(std::chrono::milliseconds timeout,
     out.brokers = md->broker_cnt;
     for (int i = 0; i < md->topic_cnt; ++i) {
         const auto& t = md->topics[i];
-        if (t.err) continue;  // e.g. UNKNOWN_TOPIC_OR_PART for a topic being deleted
+        if (t.err) {  // e.g. UNKNOWN_TOPIC_OR_PART for a topic being deleted
+            out.topic_errors[t.topic] = make_error(t.err);
+            continue;
+        }
         out.topics.push_back({t.topic, t.partition_cnt,
                               t.partition_cnt > 0 ? t.partitions[0].replica_cnt : 0});
     }

@@ -26,6 +26,8 @@ struct TopicMetadata {
 struct ClusterMetadata {
     int brokers = 0;
     std::vector<TopicMetadata> topics;
+    /// Topics the broker answered with an error (not authorized, unknown, ...).
+    std::map<std::string, std::error_code> topic_errors;
 };
 
 struct NewTopic {

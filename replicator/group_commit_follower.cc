@@ -9,6 +9,9 @@ namespace kmirror::replicator {
 namespace {
 
 const std::string kConsumerOffsets = "__consumer_offsets";
+/// A readable partition answers within a few fetch rounds, with records or
+/// an end of partition.
+constexpr auto kSilenceLimit = std::chrono::seconds(15);
 
 bool is_authorization_error(const std::error_code& ec) {
     return kafka::is(ec, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) ||
@@ -28,7 +31,13 @@ GroupCommitFollower::~GroupCommitFollower() {
 
 bool GroupCommitFollower::start(kafka::Admin& admin, std::chrono::milliseconds timeout) {
     auto md = admin.metadata(timeout, &kConsumerOffsets);
-    if (!md || md.value().topics.empty() || md.value().topics[0].partitions <= 0) return false;
+    if (!md) return false;
+    if (auto e = md.value().topic_errors.find(kConsumerOffsets);
+        e != md.value().topic_errors.end() && is_authorization_error(e->second)) {
+        unavailable_ = "not authorized to describe " + kConsumerOffsets;
+        return false;
+    }
+    if (md.value().topics.empty() || md.value().topics[0].partitions <= 0) return false;
     partitions_ = static_cast<std::size_t>(md.value().topics[0].partitions);
     consumer_ = std::make_unique<kafka::Consumer>(
         cluster_, kafka::Overrides{
@@ -46,6 +55,7 @@ bool GroupCommitFollower::start(kafka::Admin& admin, std::chrono::milliseconds t
     for (std::size_t p = 0; p < partitions_; ++p) {
         all.push_back({kConsumerOffsets, static_cast<std::int32_t>(p), kafka::kOffsetBeginning});
     }
+    started_at_ = std::chrono::steady_clock::now();
     if (auto r = consumer_->assign(all); !r) {
         unavailable_ = r.error().message();
         return true;
@@ -62,7 +72,16 @@ void GroupCommitFollower::poll(std::chrono::milliseconds timeout,
             deadline - std::chrono::steady_clock::now());
         // After the first message, take what is already fetched without waiting.
         kafka::Message m = consumer_->poll(std::max(left, std::chrono::milliseconds(0)));
-        if (!m) return;
+        if (!m) {
+            if (!heard_ && std::chrono::steady_clock::now() - started_at_ > kSilenceLimit) {
+                const auto last = consumer_->last_error();
+                unavailable_ = "nothing read from " + kConsumerOffsets + " within " +
+                               std::to_string(kSilenceLimit.count()) + " s" +
+                               (last.empty() ? " (no READ permission on it?)" : ": " + last);
+            }
+            return;
+        }
+        heard_ = true;
         if (const auto ec = m.error()) {
             if (kafka::is(ec, RD_KAFKA_RESP_ERR__PARTITION_EOF)) {
                 at_end_.insert(m.partition());

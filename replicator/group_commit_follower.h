@@ -12,7 +12,12 @@
 //
 // Where the topic cannot be read (no READ permission on it, which is common
 // on shared clusters) poll() reports unavailable(); the caller falls back to
-// listing group offsets through the Admin API.
+// listing group offsets through the Admin API. Both a topic that may not be
+// described (metadata answers TOPIC_AUTHORIZATION_FAILED) and one that may not
+// be read (fetch does) count. As a safety net, a follower that read nothing at
+// all, not even an end of partition, within kSilenceLimit counts as
+// unavailable too: an error librdkafka only logs would otherwise hold
+// checkpoints back forever.
 //
 // @thread one owning thread.
 
@@ -56,6 +61,8 @@ private:
     std::string client_id_;
     std::size_t partitions_ = 0;
     std::set<std::int32_t> at_end_;  // partitions that reached their end once
+    bool heard_ = false;             // any record or end of partition since start()
+    std::chrono::steady_clock::time_point started_at_;
     std::string unavailable_;
     std::unique_ptr<kafka::Consumer> consumer_;
 };

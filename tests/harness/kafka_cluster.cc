@@ -267,6 +267,7 @@ CommandResult KafkaCluster::script(const std::vector<std::string>& args) const {
     if (!options_.broker_properties.empty()) {
         opts.env.emplace_back("KMIRROR_BROKER_EXTRA", join_lines(options_.broker_properties));
     }
+    for (const auto& e : options_.script_env) opts.env.push_back(e);
     return run_command(argv, opts);
 }
 

@@ -22,6 +22,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kmirror::harness {
@@ -36,6 +37,9 @@ struct ClusterOptions {
     std::string kafka_version{};
     /// Extra server.properties lines ("key=value"); they override the defaults.
     std::vector<std::string> broker_properties{};
+    /// Extra environment for kafka.sh, e.g. {"KMIRROR_KCAT_ARGS", "-X security.protocol=..."}
+    /// so its readiness probe can talk to a secured listener.
+    std::vector<std::pair<std::string, std::string>> script_env{};
 };
 
 class KafkaCluster {

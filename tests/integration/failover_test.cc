@@ -26,6 +26,7 @@
 #include "kafka/consumer.h"
 #include "kafka/error.h"
 #include "kafka/partition_reader.h"
+#include "kafka/producer.h"
 #include "tests/harness/command.h"
 #include "tests/harness/kafka_cluster.h"
 #include "tests/harness/wait.h"
@@ -708,6 +709,118 @@ TEST(Failover, RangesOfRecordsDeletedOnTheTargetArePruned) {
     ASSERT_TRUE(t.contains(0));
     EXPECT_EQ(t.at(0).exactness, "exact");
     EXPECT_EQ(t.at(0).target_offset, 28);
+}
+
+/// A source cluster with SASL/PLAIN and an authorizer, where kmirror's user
+/// may do everything except read __consumer_offsets (a common setup); with
+/// `may_describe` it may still see the topic's metadata.
+void expect_checkpoints_without_consumer_offsets(bool may_describe) {
+    const std::string jaas =
+        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        "username=\"admin\" password=\"admin-secret\" user_admin=\"admin-secret\" "
+        "user_kmirror=\"kmirror-secret\";";
+    auto secured = harness::KafkaCluster::start(
+        {.name = unique_name("acl"),
+         .broker_properties =
+             {// the listener named PLAINTEXT speaks SASL_PLAINTEXT (kafka.sh picks its port)
+              "listener.security.protocol.map=PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+              "sasl.enabled.mechanisms=PLAIN", "sasl.mechanism.inter.broker.protocol=PLAIN",
+              "listener.name.plaintext.plain.sasl.jaas.config=" + jaas,
+              "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+              // admin: the broker itself; ANONYMOUS: the controller listener
+              "super.users=User:admin;User:ANONYMOUS", "allow.everyone.if.no.acl.found=true"},
+         .script_env = {{"KMIRROR_KCAT_ARGS",
+                         "-X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN "
+                         "-X sasl.username=admin -X sasl.password=admin-secret"}}});
+    const auto dir = std::filesystem::temp_directory_path() / unique_name("acl-client");
+    std::filesystem::create_directories(dir);
+    const auto admin_properties = (dir / "admin.properties").string();
+    std::ofstream(admin_properties) << "security.protocol=SASL_PLAINTEXT\n"
+                                       "sasl.mechanism=PLAIN\n"
+                                       "sasl.jaas.config=" << jaas.substr(0, jaas.find(" user_admin"))
+                                    << ";\n";
+    const auto acl = secured->tool({"org.apache.kafka.tools.AclCommand", "--bootstrap-server",
+                                    "{bootstrap}", "--command-config", admin_properties, "--add",
+                                    "--deny-principal", "User:kmirror", "--operation", "Read",
+                                    "--topic", "__consumer_offsets"});
+    ASSERT_TRUE(acl.ok()) << acl.output;
+    if (may_describe) {
+        const auto describe = secured->tool(
+            {"org.apache.kafka.tools.AclCommand", "--bootstrap-server", "{bootstrap}",
+             "--command-config", admin_properties, "--add", "--allow-principal", "User:kmirror",
+             "--operation", "Describe", "--topic", "__consumer_offsets"});
+        ASSERT_TRUE(describe.ok()) << describe.output;
+    }
+
+    kafka::ClientSettings as_kmirror{"primary", secured->bootstrap(),
+                                     {{"security.protocol", "SASL_PLAINTEXT", "test"},
+                                      {"sasl.mechanism", "PLAIN", "test"},
+                                      {"sasl.username", "kmirror", "test"},
+                                      {"sasl.password", "kmirror-secret", "test"}}};
+    const auto topic = unique_name("acl");
+    {
+        kafka::Admin admin(as_kmirror);
+        const auto created = admin.create_topics({{topic, 1, 1, {}}}, 30s);
+        ASSERT_TRUE(!created.empty() && !created[0].error) << created[0].message;
+    }
+    {
+        kafka::Producer producer(as_kmirror, {});
+        for (int i = 0; i < 100; ++i) {
+            ASSERT_TRUE(producer.produce({topic, 0, {}, "v" + std::to_string(i), {}, 0}));
+        }
+        ASSERT_TRUE(producer.flush(30s));
+    }
+    const auto group = unique_name("app");
+    {
+        kafka::Consumer committer(as_kmirror, {{"group.id", group}, {"enable.auto.commit", "false"}});
+        ASSERT_TRUE(committer.commit({{topic, 0, 42}}, false));
+        committer.close(5s);
+    }
+
+    // when kmirror mirrors it as that user
+    std::ostringstream yaml;
+    yaml << "clusters:\n"
+         << "  primary:\n"
+         << "    bootstrap: \"" << secured->bootstrap() << "\"\n"
+         << "    properties:\n"
+         << "      security.protocol: SASL_PLAINTEXT\n"
+         << "      sasl.mechanism: PLAIN\n"
+         << "      sasl.username: kmirror\n"
+         << "      sasl.password: kmirror-secret\n"
+         << "  dr: { bootstrap: \"" << target() << "\" }\n"
+         << "flows:\n"
+         << "  - name: " << topic << "\n"
+         << "    source: primary\n"
+         << "    target: dr\n"
+         << "    topics: { include: [\"" << topic << "\"] }\n"
+         << "    checkpoint_interval: 1s\n"
+         << "http: { listen: \"127.0.0.1:0\" }\n";
+    KmirrorProcess kmirror(yaml.str(), "acl");
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+
+    // then it says it cannot follow the commits, lists group offsets instead,
+    // and the group's checkpoint still reaches the target
+    EXPECT_TRUE(harness::wait_until(
+        [&] {
+            const auto cps = checkpoints_of(group);
+            return cps.contains(0) && cps.at(0).upstream.value() == 42 &&
+                   cps.at(0).downstream.value() == 42;
+        },
+        60s, "the group's checkpoint on the target"))
+        << kmirror.log();
+    EXPECT_NE(kmirror.log().find("cannot read __consumer_offsets"), std::string::npos)
+        << kmirror.log();
+    stop(kmirror);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Failover, CheckpointsFallBackToListingGroupsWhereConsumerOffsetsMayNotBeDescribed) {
+    expect_checkpoints_without_consumer_offsets(false);
+}
+
+TEST(Failover, CheckpointsFallBackToListingGroupsWhereConsumerOffsetsMayNotBeRead) {
+    expect_checkpoints_without_consumer_offsets(true);
 }
 
 TEST(Failover, WorksFromWhatTheTargetHoldsWhenTheSourceClusterIsDown) {
