@@ -233,9 +233,18 @@ TEST(Cli, AReadOnlyStateDirectoryIsAClearErrorForEveryCommand) {
                                             std::filesystem::perms::group_exec |
                                             std::filesystem::perms::others_read |
                                             std::filesystem::perms::others_exec);
+    // A copy of the binary in the (world-readable) temp directory: the build
+    // tree may sit where nobody cannot reach it (e.g. under /root).
+    const auto binary = s.dir / "kmirror";
+    std::filesystem::copy_file(KMIRROR_BINARY, binary);
+    std::filesystem::permissions(binary, std::filesystem::perms::owner_all |
+                                             std::filesystem::perms::group_read |
+                                             std::filesystem::perms::group_exec |
+                                             std::filesystem::perms::others_read |
+                                             std::filesystem::perms::others_exec);
     const auto as_nobody = [&](std::vector<std::string> args) {
         std::vector<std::string> argv{"setpriv", "--reuid=nobody", "--regid=nogroup",
-                                      "--clear-groups", KMIRROR_BINARY};
+                                      "--clear-groups", binary.string()};
         argv.insert(argv.end(), args.begin(), args.end());
         return harness::run_command(argv, {.timeout = std::chrono::seconds(60)});
     };
