@@ -140,16 +140,23 @@ void CheckpointEmitter::run() {
 void CheckpointEmitter::on_commit(GroupCommit&& commit) {
     if (!groups_.matches(commit.group)) return;
     if (flow_.topics().target_topic(commit.topic).empty()) return;  // not mirrored
-    Key key{std::move(commit.group), std::move(commit.topic), commit.partition};
-    if (commit.offset < 0) {
-        tracked_.erase(key);  // the group's offset was deleted (or the group expired)
-        return;
+    auto it = tracked_.find(Key{commit.group, commit.topic, commit.partition});
+    if (it == tracked_.end()) {
+        // A deleted commit (or an expired group) of an entry never seen: nothing to do.
+        if (commit.offset < 0) return;
+        it = tracked_
+                 .try_emplace(Key{std::move(commit.group), std::move(commit.topic),
+                                  commit.partition})
+                 .first;
     }
-    auto& t = tracked_[std::move(key)];
+    auto& t = it->second;
     if (t.committed == commit.offset && t.metadata == commit.metadata) return;
     t.committed = commit.offset;
     t.metadata = std::move(commit.metadata);
-    t.dirty = true;
+    if (!t.due) {
+        t.due = true;
+        due_.push_back(&*it);
+    }
 }
 
 void CheckpointEmitter::poll_with_admin() {
@@ -171,50 +178,44 @@ void CheckpointEmitter::poll_with_admin() {
 
 void CheckpointEmitter::emit(bool all) {
     const auto now = std::chrono::steady_clock::now();
-    const auto& flow = flow_.config();
+    const bool recheck = all || now >= next_recheck_;
+    if (recheck) next_recheck_ = now + kRecheck;
+    std::vector<Entry*> work;
+    if (all) {
+        work.reserve(tracked_.size());
+        for (auto& e : tracked_) work.push_back(&e);
+        due_.clear();
+        rechecking_.clear();
+    } else {
+        work.swap(due_);
+        if (recheck) {
+            work.insert(work.end(), rechecking_.begin(), rechecking_.end());
+            rechecking_.clear();
+        }
+    }
     GroupOffsetSync::Offsets changed;
     std::map<std::string, std::vector<std::pair<Tracked*, std::int64_t>>> to_sync;
-    std::set<std::string_view> groups;
-    for (auto& [key, t] : tracked_) {
-        const auto& [group, topic, partition] = key;
-        groups.insert(group);
-        const bool recheck = t.recheck_at != std::chrono::steady_clock::time_point{} &&
-                             now >= t.recheck_at;
-        if (!all && !t.dirty && !recheck) continue;
-        t.dirty = false;
-        auto* progress = flow_.progress(topic, partition);
-        if (!progress || !progress->assigned.load(std::memory_order_relaxed)) continue;
-        const auto tr = store_.translate(flow.name, topic, partition, SourceOffset(t.committed));
-        t.recheck_at = tr.exactness == checkpoints::Exactness::exact
-                           ? std::chrono::steady_clock::time_point{}
-                           : now + kRecheck;
-        if (tr.exactness == checkpoints::Exactness::unknown) continue;
-        if (group_sync_ && t.synced != tr.offset.value()) {
-            changed[group].push_back({progress->target_topic(), partition, tr.offset.value(),
-                                      t.metadata});
-            to_sync[group].push_back({&t, tr.offset.value()});
+    for (Entry* e : work) {
+        Tracked& t = e->second;
+        const bool listed = all || t.due || t.rechecking;
+        t.due = false;
+        t.rechecking = false;
+        if (!listed) continue;  // in both lists: done already
+        if (translate(*e, changed, to_sync)) {
+            t.rechecking = true;
+            rechecking_.push_back(e);
         }
-        const std::pair<std::int64_t, std::int64_t> point{t.committed, tr.offset.value()};
-        if (!flow.emit_checkpoints || t.emitted == point) continue;
-        const checkpoints::Checkpoint cp{group,         progress->target_topic(), partition,
-                                         SourceOffset(t.committed), tr.offset, t.metadata};
-        auto encoded = checkpoints::encode(cp);
-        if (!encoded) continue;  // metadata over 32767 bytes: MM2 could not write it either
-        kafka::Record record{topic_, 0, std::move(encoded.value().key),
-                             std::move(encoded.value().value), {}, 0};
-        if (auto r = producer_->produce(record); !r) {
-            if (!warned_) {
-                warned_ = true;
-                spdlog::warn("flow '{}': checkpoint not written to '{}': {}", flow.name, topic_,
-                             r.error().message());
-            }
-            t.dirty = true;  // try again next round
-            continue;
-        }
-        t.emitted = point;
     }
-    flow_.stats().groups_tracked.store(static_cast<std::int64_t>(groups.size()),
-                                       std::memory_order_relaxed);
+    if (all) {
+        // Deleted commits go now, while no list points at them.
+        std::erase_if(tracked_, [](const Entry& e) {
+            return e.second.committed < 0 && !e.second.rechecking;
+        });
+        std::set<std::string_view> groups;
+        for (const auto& [key, t] : tracked_) groups.insert(std::get<0>(key));
+        flow_.stats().groups_tracked.store(static_cast<std::int64_t>(groups.size()),
+                                           std::memory_order_relaxed);
+    }
     if (changed.empty()) return;
     const auto skipped = group_sync_->sync(changed);
     for (auto& [group, entries] : to_sync) {
@@ -224,6 +225,43 @@ void CheckpointEmitter::emit(bool all) {
         }
         for (auto& [t, offset] : entries) t->synced = offset;
     }
+}
+
+bool CheckpointEmitter::translate(
+    Entry& entry, GroupOffsetSync::Offsets& changed,
+    std::map<std::string, std::vector<std::pair<Tracked*, std::int64_t>>>& to_sync) {
+    const auto& [group, topic, partition] = entry.first;
+    Tracked& t = entry.second;
+    if (t.committed < 0) return false;
+    const auto& flow = flow_.config();
+    auto* progress = flow_.progress(topic, partition);
+    if (!progress || !progress->assigned.load(std::memory_order_relaxed)) return false;
+    const auto tr = store_.translate(flow.name, topic, partition, SourceOffset(t.committed));
+    const bool again = tr.exactness != checkpoints::Exactness::exact;
+    if (tr.exactness == checkpoints::Exactness::unknown) return again;
+    if (group_sync_ && t.synced != tr.offset.value()) {
+        changed[group].push_back({progress->target_topic(), partition, tr.offset.value(),
+                                  t.metadata});
+        to_sync[group].push_back({&t, tr.offset.value()});
+    }
+    const std::pair<std::int64_t, std::int64_t> point{t.committed, tr.offset.value()};
+    if (!flow.emit_checkpoints || t.emitted == point) return again;
+    const checkpoints::Checkpoint cp{group,         progress->target_topic(), partition,
+                                     SourceOffset(t.committed), tr.offset, t.metadata};
+    auto encoded = checkpoints::encode(cp);
+    if (!encoded) return false;  // metadata over 32767 bytes: MM2 could not write it either
+    kafka::Record record{topic_, 0, std::move(encoded.value().key),
+                         std::move(encoded.value().value), {}, 0};
+    if (auto r = producer_->produce(record); !r) {
+        if (!warned_) {
+            warned_ = true;
+            spdlog::warn("flow '{}': checkpoint not written to '{}': {}", flow.name, topic_,
+                         r.error().message());
+        }
+        return true;  // try again
+    }
+    t.emitted = point;
+    return again;
 }
 
 void CheckpointEmitter::on_delivery(kafka::DeliveryReport& report) noexcept {

@@ -28,6 +28,7 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include "checkpoints/offset_range_store.h"
 #include "kafka/admin.h"
@@ -58,19 +59,24 @@ public:
 private:
     using Key = std::tuple<std::string, std::string, std::int32_t>;  // group, source topic, partition
     struct Tracked {
-        std::int64_t committed = -1;
+        std::int64_t committed = -1;  // -1: the commit was deleted (dropped at the next full round)
         std::string metadata;
         std::optional<std::pair<std::int64_t, std::int64_t>> emitted;  // upstream, downstream
         std::optional<std::int64_t> synced;  // downstream written to the target group
-        bool dirty = true;
-        std::chrono::steady_clock::time_point recheck_at;  // set when not exact
+        bool due = false;         // listed in due_
+        bool rechecking = false;  // listed in rechecking_
     };
+    using Entry = std::map<Key, Tracked>::value_type;
 
     void run();
     void on_commit(GroupCommit&& commit);
     void poll_with_admin();
-    /// Translates what changed (everything when `all`), writes checkpoints.
+    /// Translates what changed, and every second what was not exact
+    /// (everything when `all`); writes checkpoints and synced group offsets.
     void emit(bool all);
+    /// Translates one entry; true when it should be tried again later.
+    bool translate(Entry& entry, GroupOffsetSync::Offsets& changed,
+                   std::map<std::string, std::vector<std::pair<Tracked*, std::int64_t>>>& to_sync);
     void wait(std::chrono::milliseconds timeout);
 
     Flow& flow_;
@@ -85,7 +91,12 @@ private:
     std::unique_ptr<GroupOffsetSync> group_sync_;
     bool use_admin_ = false;     // @thread checkpoint: __consumer_offsets not readable
     bool warned_ = false;        // @thread checkpoint
-    std::map<Key, Tracked> tracked_;  // @thread checkpoint
+    // @thread checkpoint. Map nodes are erased only by a full round, after
+    // due_ and rechecking_ were emptied, so the pointers in them stay valid.
+    std::map<Key, Tracked> tracked_;
+    std::vector<Entry*> due_;         // commits not translated yet
+    std::vector<Entry*> rechecking_;  // translations that were not exact
+    std::chrono::steady_clock::time_point next_recheck_;
     std::mutex mu_;
     std::condition_variable wake_;
     bool stop_ = false;  // guarded by mu_

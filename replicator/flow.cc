@@ -47,9 +47,9 @@ Flow::~Flow() {
     }
 }
 
-void Flow::check_reachable(kafka::Admin& admin, const std::string& role) {
+int Flow::check_reachable(kafka::Admin& admin, const std::string& role) {
     auto md = admin.metadata(config_.connect_timeout);
-    if (md) return;
+    if (md) return md.value().brokers;
     const auto& settings = role == "source" ? source_settings_ : target_settings_;
     std::string detail = md.error().message();
     if (auto last = admin.last_error(); !last.empty()) detail += " (" + last + ")";
@@ -65,8 +65,8 @@ void Flow::start() {
     } catch (const kafka::ConfigError& e) {
         throw StartError("flow '" + flow_.name + "': " + e.what());
     }
-    check_reachable(*source_admin_, "source");
-    check_reachable(*target_admin_, "target");
+    const int source_brokers = check_reachable(*source_admin_, "source");
+    const int target_brokers = check_reachable(*target_admin_, "target");
     source_reachable_ = true;
     target_reachable_ = true;
 
@@ -77,16 +77,10 @@ void Flow::start() {
         } catch (const kafka::ConfigError& e) {
             throw StartError("flow '" + flow_.name + "': " + e.what());
         }
-        auto md = source_admin_->metadata(config_.connect_timeout);
-        if (!md || !heartbeats_->ensure_topic(md.value().brokers)) heartbeats_.reset();
+        if (!heartbeats_->ensure_topic(source_brokers)) heartbeats_.reset();
     }
     topics_ = std::make_unique<TopicSync>(flow_, *source_admin_, *target_admin_, stats_);
-    {
-        auto source_md = source_admin_->metadata(config_.connect_timeout);
-        auto target_md = target_admin_->metadata(config_.connect_timeout);
-        start_translation(source_md ? source_md.value().brokers : 1,
-                          target_md ? target_md.value().brokers : 1);
-    }
+    start_translation(source_brokers, target_brokers);
     auto topics = topics_->run_discovery();
     if (!topics) {
         throw StartError("flow '" + flow_.name + "': topic discovery failed: " +

@@ -115,7 +115,8 @@ private:
     };
     using Key = std::pair<std::string, std::int32_t>;
 
-    void check_reachable(kafka::Admin& admin, const std::string& role);
+    /// Throws StartError when the cluster does not answer; its broker count otherwise.
+    int check_reachable(kafka::Admin& admin, const std::string& role);
     void discover();
     void schedule_discovery();
     void schedule_config_sync();
