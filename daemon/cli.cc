@@ -6,7 +6,10 @@ std::string usage() {
     return "usage: kmirror <command> [options]\n"
            "\n"
            "commands:\n"
-           "  run -c FILE            mirror the flows of FILE until SIGTERM/SIGINT\n"
+           "  run -c FILE [--fail-fast]\n"
+           "                         mirror the flows of FILE until SIGTERM/SIGINT; a flow\n"
+           "                         that cannot start is reported and retried, or with\n"
+           "                         --fail-fast ends kmirror with exit code 1\n"
            "  check-config -c FILE   validate FILE, print it normalized (secrets redacted)\n"
            "  translate -c FILE --flow F --group G [--format table|json]\n"
            "                         where group G would resume on the target, per partition\n"
@@ -63,6 +66,8 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
             } else {
                 return {std::nullopt, "--format must be 'table' or 'json', not '" + v + "'"};
             }
+        } else if (cmd.kind == CommandKind::run && a == "--fail-fast") {
+            cmd.fail_fast = true;
         } else if (cmd.kind == CommandKind::failover && a == "--all-groups") {
             cmd.all_groups = true;
         } else if (cmd.kind == CommandKind::failover && a == "--execute") {

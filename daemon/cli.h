@@ -23,6 +23,7 @@ enum class OutputFormat { table, json };
 struct Command {
     CommandKind kind = CommandKind::help;
     std::string config_path;
+    bool fail_fast = false;  ///< run only: exit when a flow cannot start
     // translate / failover
     std::string flow;
     std::string group;

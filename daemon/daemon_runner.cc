@@ -14,6 +14,7 @@
 
 #include "checkpoints/offset_range_store.h"
 #include "daemon/cli.h"
+#include "daemon/flow_supervisor.h"
 #include "daemon/observability.h"
 #include "metrics/exposition.h"
 #include "metrics/http_server.h"
@@ -54,12 +55,12 @@ void keep_flushing(boost::asio::steady_timer& timer, checkpoints::OffsetRangeSto
 
 }  // namespace
 
-int run_daemon(const config::Config& config, const metrics::BuildInfo& build) {
+int run_daemon(const config::Config& config, const metrics::BuildInfo& build,
+               const RunOptions& options) {
     boost::asio::io_context io;
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     boost::asio::steady_timer watchdog(io);
     boost::asio::steady_timer range_flush(io);
-    Flows flows;
     int exit_code = kExitOk;
     bool stopped = false;
 
@@ -79,6 +80,38 @@ int run_daemon(const config::Config& config, const metrics::BuildInfo& build) {
         spdlog::critical("cannot serve HTTP: {}", e.what());
         return kExitFailure;
     }
+
+    std::function<void(int, const std::string&)> stop_all;
+    FlowSupervisor supervisor(
+        io, config, ranges.get(), {.fail_fast = options.fail_fast},
+        [&io, &stop_all](const std::string& reason) {
+            boost::asio::post(io, [&stop_all, reason] {
+                stop_all(kExitFailure, "a flow failed: " + reason);
+            });
+        },
+        [&stop_all](const std::string&) { stop_all(kExitFailure, "start-up failed (--fail-fast)"); },
+        [&] {
+            (void)sd_notify(0, "READY=1");
+            spdlog::info("kmirror ready: {} flow(s) running; http on {} (port {})",
+                         config.flows.size(), config.http.listen, http->port());
+        });
+    const auto& flows = supervisor.flows();
+
+    // @thread io. Stops every flow (draining each) and lets io.run() return.
+    stop_all = [&](int code, const std::string& why) {
+        if (stopped) return;
+        stopped = true;
+        exit_code = code;
+        spdlog::info("stopping: {}", why);
+        (void)sd_notify(0, "STOPPING=1");
+        signals.cancel();
+        watchdog.cancel();
+        range_flush.cancel();
+        supervisor.stop(std::chrono::steady_clock::now() + config.shutdown.timeout);
+        flush_ranges(*ranges);  // everything acknowledged during the drain
+        http->stop();
+    };
+
     const metrics::ExpositionOptions exposition{config.metrics.partition_labels};
     http->route("/metrics", [&] {
         return metrics::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
@@ -90,54 +123,21 @@ int run_daemon(const config::Config& config, const metrics::BuildInfo& build) {
         return metrics::HttpResponse{200, "application/json", status_json(flows)};
     });
 
-    // @thread io. Stops every flow (draining each) and lets io.run() return.
-    auto stop_all = [&](int code, const std::string& why) {
-        if (stopped) return;
-        stopped = true;
-        exit_code = code;
-        spdlog::info("stopping: {}", why);
-        (void)sd_notify(0, "STOPPING=1");
-        signals.cancel();
-        watchdog.cancel();
-        range_flush.cancel();
-        const auto deadline = std::chrono::steady_clock::now() + config.shutdown.timeout;
-        for (auto& f : flows) f->stop(deadline);
-        flush_ranges(*ranges);  // everything acknowledged during the drain
-        http->stop();
-    };
-
-    for (const auto& fc : config.flows) {
-        flows.push_back(std::make_unique<replicator::Flow>(
-            config, fc, [&io, &stop_all](const std::string& reason) {
-                boost::asio::post(io, [&stop_all, reason] {
-                    stop_all(kExitFailure, "a flow failed: " + reason);
-                });
-            },
-            ranges.get()));
-    }
-    try {
-        for (auto& f : flows) f->start();
-    } catch (const replicator::StartError& e) {
-        spdlog::critical("{}", e.what());
-        stop_all(kExitFailure, "start-up failed");
-        return kExitFailure;
-    }
-
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {
         if (ec) return;
         stop_all(kExitOk, signo == SIGTERM ? "SIGTERM" : "SIGINT");
     });
+    // Serving before the flows start: /readyz says why a flow is not running.
     http->start();
+    spdlog::info("http on {} (port {}); starting {} flow(s)", config.http.listen, http->port(),
+                 config.flows.size());
     keep_flushing(range_flush, *ranges);
     std::uint64_t watchdog_usec = 0;
     if (sd_watchdog_enabled(0, &watchdog_usec) > 0) {
         keep_watchdog(watchdog, std::chrono::microseconds(watchdog_usec));
     }
-    (void)sd_notify(0, "READY=1");
-    spdlog::info("kmirror ready: {} flow(s) running; http on {} (port {})", flows.size(),
-                 config.http.listen, http->port());
+    supervisor.start();
     io.run();
-    flows.clear();
     return exit_code;
 }
 

@@ -50,5 +50,6 @@ int main(int argc, char** argv) {
     if (cmd.kind == daemon::CommandKind::translate || cmd.kind == daemon::CommandKind::failover) {
         return daemon::run_translation_command(*result.config, cmd);
     }
-    return daemon::run_daemon(*result.config, {KMIRROR_VERSION, rd_kafka_version_str()});
+    return daemon::run_daemon(*result.config, {KMIRROR_VERSION, rd_kafka_version_str()},
+                              {.fail_fast = cmd.fail_fast});
 }

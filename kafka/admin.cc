@@ -2,6 +2,7 @@
 
 #include "kafka/consumer.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <set>
@@ -66,6 +67,13 @@ Admin::Admin(const ClientSettings& settings, const Overrides& overrides)
 
 Admin::~Admin() = default;
 
+void Admin::serve_errors() {
+    // Client errors (a refused password, all brokers down) are events on the
+    // handle's main queue, which nothing else polls for an admin client: serve
+    // them, so error callbacks, last_error() and access_error() see them.
+    (void)rd_kafka_poll(rk_.get(), 0);
+}
+
 AdminOptionsPtr Admin::options(rd_kafka_admin_op_t op, std::chrono::milliseconds timeout) {
     AdminOptionsPtr opts(rd_kafka_AdminOptions_new(rk_.get(), op));
     std::array<char, 256> errstr{};
@@ -83,7 +91,8 @@ EventPtr Admin::wait_result(rd_kafka_event_type_t type, std::chrono::millisecond
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return nullptr;
-        EventPtr ev(rd_kafka_queue_poll(queue_.get(), to_int_ms(left)));
+        EventPtr ev(rd_kafka_queue_poll(queue_.get(), to_int_ms(std::min(left, kServeStep))));
+        serve_errors();
         if (ev && rd_kafka_event_type(ev.get()) == type) return ev;
     }
 }
@@ -94,6 +103,7 @@ Result<ClusterMetadata> Admin::metadata(std::chrono::milliseconds timeout,
     rd_kafka_topic_t* rkt = topic ? rd_kafka_topic_new(rk_.get(), topic->c_str(), nullptr) : nullptr;
     const auto err = rd_kafka_metadata(rk_.get(), rkt ? 0 : 1, rkt, &md, to_int_ms(timeout));
     if (rkt) rd_kafka_topic_destroy(rkt);
+    serve_errors();
     if (err) return make_error(err);
     ClusterMetadata out;
     out.brokers = md->broker_cnt;
@@ -231,24 +241,45 @@ Result<std::vector<ConfigEntry>> Admin::describe_topic_config(const std::string&
     return out;
 }
 
-Result<void> Admin::alter_topic_config(const std::string& topic,
-                                       const std::map<std::string, std::string>& configs,
-                                       std::chrono::milliseconds timeout) {
+DetailedResult Admin::incremental_alter_topic_config(const std::string& topic,
+                                                     const std::vector<ConfigChange>& changes,
+                                                     std::chrono::milliseconds timeout) {
+    if (changes.empty()) return outcome::success();
     ConfigResourcePtr cr(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
-    for (const auto& [k, v] : configs) {
-        (void)rd_kafka_ConfigResource_set_config(cr.get(), k.c_str(), v.c_str());
+    for (const auto& c : changes) {
+        // A DELETE carries no value: the key returns to the broker's default.
+        ErrorPtr err(rd_kafka_ConfigResource_add_incremental_config(
+            cr.get(), c.name.c_str(),
+            c.value ? RD_KAFKA_ALTER_CONFIG_OP_TYPE_SET : RD_KAFKA_ALTER_CONFIG_OP_TYPE_DELETE,
+            c.value ? c.value->c_str() : nullptr));
+        if (err) {
+            auto [code, text] = describe_error(err.get());
+            return Error(code, "config '" + c.name + "': " + text);
+        }
     }
     auto* raw = cr.get();
-    auto opts = options(RD_KAFKA_ADMIN_OP_ALTERCONFIGS, timeout);
-    rd_kafka_AlterConfigs(rk_.get(), &raw, 1, opts.get(), queue_.get());
-    auto ev = wait_result(RD_KAFKA_EVENT_ALTERCONFIGS_RESULT, timeout);
-    if (!ev) return make_error(RD_KAFKA_RESP_ERR__TIMED_OUT);
-    if (auto err = rd_kafka_event_error(ev.get()); err) return make_error(err);
+    auto opts = options(RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS, timeout);
+    rd_kafka_IncrementalAlterConfigs(rk_.get(), &raw, 1, opts.get(), queue_.get());
+    auto ev = wait_result(RD_KAFKA_EVENT_INCREMENTALALTERCONFIGS_RESULT, timeout);
+    if (!ev) {
+        return Error(make_error(RD_KAFKA_RESP_ERR__TIMED_OUT),
+                     "no answer to IncrementalAlterConfigs within " +
+                         std::to_string(timeout.count()) + " ms");
+    }
+    if (auto err = rd_kafka_event_error(ev.get()); err) {
+        return Error(make_error(err), rd_kafka_event_error_string(ev.get()));
+    }
     std::size_t n = 0;
-    const auto* res = rd_kafka_AlterConfigs_result_resources(
-        rd_kafka_event_AlterConfigs_result(ev.get()), &n);
-    if (n == 1) {
-        if (auto err = rd_kafka_ConfigResource_error(res[0]); err) return make_error(err);
+    const auto* res = rd_kafka_IncrementalAlterConfigs_result_resources(
+        rd_kafka_event_IncrementalAlterConfigs_result(ev.get()), &n);
+    if (n != 1) {
+        return Error(make_error(RD_KAFKA_RESP_ERR__BAD_MSG),
+                     std::to_string(n) + " resource results to IncrementalAlterConfigs, not 1");
+    }
+    if (auto err = rd_kafka_ConfigResource_error(res[0]); err) {
+        // The broker's text says why (INVALID_CONFIG, POLICY_VIOLATION), usually naming the key.
+        const char* text = rd_kafka_ConfigResource_error_string(res[0]);
+        return Error(make_error(err), text && *text ? text : rd_kafka_err2str(err));
     }
     return outcome::success();
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,14 @@ struct ConfigEntry {
     bool is_static = false;  ///< set in the broker's static config file
 };
 
+/// One key of an incremental config change: SET to `value`, or DELETE (back
+/// to the broker's default) when there is none.
+struct ConfigChange {
+    std::string name;
+    std::optional<std::string> value;
+    bool operator==(const ConfigChange&) const = default;
+};
+
 /// Outcome of one topic in a batch call.
 struct TopicResult {
     std::string topic;
@@ -70,11 +79,13 @@ public:
                                    std::chrono::milliseconds timeout);
     Result<std::vector<ConfigEntry>> describe_topic_config(const std::string& topic,
                                                            std::chrono::milliseconds timeout);
-    /// Replaces the dynamic configs of a topic with `configs` (AlterConfigs:
-    /// keys not given return to their defaults).
-    Result<void> alter_topic_config(const std::string& topic,
-                                    const std::map<std::string, std::string>& configs,
-                                    std::chrono::milliseconds timeout);
+    /// Changes only the given keys of a topic (IncrementalAlterConfigs, Kafka
+    /// >= 2.3); every other key keeps its value. The broker applies all
+    /// changes or none. The error's message is the broker's reason (e.g. an
+    /// invalid value, naming the key). No changes: success, no request.
+    DetailedResult incremental_alter_topic_config(const std::string& topic,
+                                                  const std::vector<ConfigChange>& changes,
+                                                  std::chrono::milliseconds timeout);
     /// Low and high watermark of a partition.
     Result<std::pair<std::int64_t, std::int64_t>> watermarks(const std::string& topic,
                                                              std::int32_t partition,
@@ -109,6 +120,10 @@ private:
     /// Waits on queue_ for the result event of one admin request.
     EventPtr wait_result(rd_kafka_event_type_t type, std::chrono::milliseconds timeout);
     AdminOptionsPtr options(rd_kafka_admin_op_t op, std::chrono::milliseconds timeout);
+    /// Serves the handle's main queue (error events) without waiting.
+    void serve_errors();
+    /// How often a long wait for a result serves errors in between.
+    static constexpr std::chrono::milliseconds kServeStep{500};
 
     HandlePtr rk_;
     QueuePtr queue_;  // declared after rk_: destroyed first

@@ -26,6 +26,11 @@ std::string ClientBase::last_error() const {
     return last_error_;
 }
 
+Error ClientBase::access_error() const {
+    std::lock_guard lock(mu_);
+    return access_error_;
+}
+
 ConfPtr ClientBase::build_conf(const ClientSettings& settings, const Overrides& overrides) {
     ConfPtr conf(rd_kafka_conf_new());
     std::array<char, 512> errstr{};
@@ -81,6 +86,7 @@ void ClientBase::error_trampoline(rd_kafka_t* rk, int err, const char* reason,
         {
             std::lock_guard lock(self->mu_);
             self->last_error_ = reason;
+            if (is_access_error(make_error(err))) self->access_error_ = Error(make_error(err), reason);
             cb = self->on_error_;
         }
         if (cb) cb(Error(make_error(err), reason));

@@ -30,6 +30,10 @@ public:
     void on_error(std::function<void(const Error&)> cb);
     /// Latest transport-level error text ("all brokers down", ...), for status.
     [[nodiscard]] std::string last_error() const;
+    /// The latest error by which the cluster refused this client: failed SASL
+    /// authentication or a failed TLS handshake (a wrong password, CA or host
+    /// name). Retrying cannot fix these, so callers report them at once.
+    [[nodiscard]] Error access_error() const;
 
 protected:
     explicit ClientBase(std::string cluster) : cluster_(std::move(cluster)) {}
@@ -49,6 +53,7 @@ private:
     mutable std::mutex mu_;
     Error fatal_;                                 // guarded by mu_
     std::string last_error_;                      // guarded by mu_
+    Error access_error_;                          // guarded by mu_
     std::function<void(const Error&)> on_fatal_;  // guarded by mu_
     std::function<void(const Error&)> on_error_;  // guarded by mu_
 };

@@ -33,6 +33,16 @@ std::string error_name(std::error_code ec) {
     return rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(ec.value()));
 }
 
+bool is_access_error(std::error_code ec) noexcept {
+    if (ec.category() != error_category()) return false;
+    switch (ec.value()) {
+        case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+        case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+        case RD_KAFKA_RESP_ERR__SSL: return true;
+        default: return false;
+    }
+}
+
 bool is_fatal(std::error_code ec) noexcept {
     return ec.category() == error_category() && ec.value() == RD_KAFKA_RESP_ERR__FATAL;
 }

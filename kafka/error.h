@@ -22,6 +22,10 @@ bool is(std::error_code ec, int rd_kafka_resp_err) noexcept;
 /// metric labels; the message for codes of other categories.
 std::string error_name(std::error_code ec);
 
+/// Whether the cluster refused the client itself: SASL authentication or the
+/// TLS handshake failed (ERR__AUTHENTICATION, SASL_AUTHENTICATION_FAILED, ERR__SSL).
+bool is_access_error(std::error_code ec) noexcept;
+
 /// Whether a code is the librdkafka "fatal error" code (ERR__FATAL).
 bool is_fatal(std::error_code ec) noexcept;
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "base/clock.h"
 #include "kafka/error.h"
 #include "checkpoints/mm2_records.h"
@@ -18,6 +20,12 @@ namespace {
 using namespace std::chrono_literals;
 
 using kafka::is;
+
+std::string describe_access_error(const kafka::Error& e) {
+    const char* what = is(e.code(), RD_KAFKA_RESP_ERR__SSL) ? "TLS handshake failed"
+                                                            : "authentication failed";
+    return std::string(what) + ": " + e.message();
+}
 
 }  // namespace
 
@@ -48,14 +56,28 @@ Flow::~Flow() {
 }
 
 int Flow::check_reachable(kafka::Admin& admin, const std::string& role) {
-    auto md = admin.metadata(config_.connect_timeout);
-    if (md) return md.value().brokers;
     const auto& settings = role == "source" ? source_settings_ : target_settings_;
-    std::string detail = md.error().message();
-    if (auto last = admin.last_error(); !last.empty()) detail += " (" + last + ")";
-    throw StartError("flow '" + flow_.name + "': " + role + " cluster '" + admin.cluster() +
-                     "' at " + settings.bootstrap + " did not answer within " +
-                     std::to_string(config_.connect_timeout.count()) + " ms: " + detail);
+    const std::string who = "flow '" + flow_.name + "': " + role + " cluster '" + admin.cluster() +
+                            "' at " + settings.bootstrap;
+    // Asked in short steps, so a refusal (wrong password, CA or host name) is
+    // reported at once instead of after the whole connect_timeout.
+    const auto deadline = std::chrono::steady_clock::now() + config_.connect_timeout;
+    while (true) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        auto md = admin.metadata(std::clamp<std::chrono::milliseconds>(left, 1ms, 1s));
+        if (md) return md.value().brokers;
+        if (auto refused = admin.access_error()) {
+            throw StartError(who + " refused kmirror: " + describe_access_error(refused) +
+                             " (check clusters." + admin.cluster() +
+                             " and the user on that cluster)");
+        }
+        if (std::chrono::steady_clock::now() < deadline) continue;
+        std::string detail = md.error().message();
+        if (auto last = admin.last_error(); !last.empty()) detail += " (" + last + ")";
+        throw StartError(who + " did not answer within " +
+                         std::to_string(config_.connect_timeout.count()) + " ms: " + detail);
+    }
 }
 
 void Flow::start() {
@@ -237,9 +259,17 @@ void Flow::note_heartbeat(const kafka::Message& record) {
     }
 }
 
+void Flow::set_start_error(std::string why) {
+    std::lock_guard lock(start_error_mu_);
+    start_error_ = std::move(why);
+}
+
 std::optional<std::string> Flow::not_ready_reason() const {
     if (failed_) return "flow failed";
-    if (!started_) return "starting";
+    if (!started_) {
+        std::lock_guard lock(start_error_mu_);
+        return start_error_.empty() ? "starting" : "cannot start: " + start_error_;
+    }
     if (stopping_) return "stopping";
     if (!source_reachable_) return "source cluster '" + flow_.source + "' unreachable";
     if (!target_reachable_) return "target cluster '" + flow_.target + "' unreachable";

@@ -28,6 +28,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <stdexcept>
 #include <string>
@@ -86,9 +87,14 @@ public:
         return source_settings_;
     }
     [[nodiscard]] bool stopping() const noexcept { return stopping_.load(); }
+    /// start() succeeded.
+    [[nodiscard]] bool started() const noexcept { return started_.load(); }
     /// Ready: both clusters answer and the flow consumes partitions.
     /// Otherwise the reason, for /readyz and /status.
     [[nodiscard]] std::optional<std::string> not_ready_reason() const;
+    /// Why the last start() failed, shown as the not-ready reason until a
+    /// start succeeds.
+    void set_start_error(std::string why);
     /// The last error seen on each cluster, if any ("" = none).
     [[nodiscard]] std::string last_source_error() const;
     [[nodiscard]] std::string last_target_error() const;
@@ -141,6 +147,8 @@ private:
     std::atomic<bool> stopping_{false};
     std::atomic<bool> failed_{false};
     std::atomic<bool> started_{false};
+    mutable std::mutex start_error_mu_;
+    std::string start_error_;  // guarded by start_error_mu_
     std::atomic<bool> source_reachable_{false};
     std::atomic<bool> target_reachable_{false};
     std::vector<std::string> subscribed_;  // @thread io (timers)

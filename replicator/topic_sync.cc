@@ -9,6 +9,24 @@
 
 namespace kmirror::replicator {
 
+namespace {
+
+/// "set retention.ms=7200000, segment.ms=60000; deleted max.message.bytes"
+std::string describe_changes(const std::vector<kafka::ConfigChange>& changes) {
+    std::string set;
+    std::string deleted;
+    for (const auto& c : changes) {
+        auto& list = c.value ? set : deleted;
+        if (!list.empty()) list += ", ";
+        list += c.value ? c.name + "=" + *c.value : c.name;
+    }
+    if (set.empty()) return "deleted " + deleted;
+    if (deleted.empty()) return "set " + set;
+    return "set " + set + "; deleted " + deleted;
+}
+
+}  // namespace
+
 TopicSync::TopicSync(const config::Flow& flow, kafka::Admin& source, kafka::Admin& target,
                      FlowStats& stats)
     : flow_(flow),
@@ -68,8 +86,12 @@ Result<std::vector<std::string>> TopicSync::run_discovery() {
         auto it = target_partitions.find(remote);
         if (it == target_partitions.end()) {
             const int rf = replication_factor(tgt.value().brokers);
+            // Source configs unreadable (logged): the copy starts with the
+            // target's defaults, which config sync corrects when it is on.
+            auto configs = desired_configs(t.name, flow_.sync_topic_configs);
             kafka::NewTopic nt{remote, t.partitions, rf,
-                               desired_configs(t.name, flow_.sync_topic_configs)};
+                               configs ? std::move(configs).value()
+                                       : std::map<std::string, std::string>{}};
             auto res = target_.create_topics({nt}, admin_timeout_);
             if (!res.empty() && res[0].error &&
                 !kafka::is(res[0].error, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)) {
@@ -123,15 +145,15 @@ bool TopicSync::excluded_config(const std::string& name) const {
            flow_.config_exclude.end();
 }
 
-std::map<std::string, std::string> TopicSync::desired_configs(const std::string& source_topic,
-                                                              bool all_configs) {
-    std::map<std::string, std::string> out;
+Result<std::map<std::string, std::string>> TopicSync::desired_configs(
+    const std::string& source_topic, bool all_configs) {
     auto entries = source_.describe_topic_config(source_topic, admin_timeout_);
     if (!entries) {
         spdlog::warn("flow '{}': cannot read configs of source topic '{}': {}", flow_.name,
                      source_topic, entries.error().message());
-        return out;
+        return entries.error();
     }
+    std::map<std::string, std::string> out;
     for (const auto& e : entries.value()) {
         if (e.is_default || e.is_static || e.read_only || e.sensitive) continue;
         if (excluded_config(e.name)) continue;
@@ -139,6 +161,32 @@ std::map<std::string, std::string> TopicSync::desired_configs(const std::string&
         // topic's tombstones and keys only mean something when compacted.
         if (!all_configs && e.name != "cleanup.policy") continue;
         out[e.name] = e.value;
+    }
+    return out;
+}
+
+std::vector<kafka::ConfigChange> TopicSync::config_changes(
+    const std::map<std::string, std::string>& desired,
+    const std::vector<kafka::ConfigEntry>& target) const {
+    std::vector<kafka::ConfigChange> out;
+    // The target topic's own settings: neither a default nor inherited from
+    // its brokers.
+    std::map<std::string, std::string> own;
+    for (const auto& e : target) {
+        if (e.is_default || e.is_static || e.read_only) continue;
+        // Target-local (config_exclude): never changed, in either direction.
+        if (excluded_config(e.name)) continue;
+        own[e.name] = e.value;
+        // Source values of sensitive keys are hidden and never copied, so a
+        // sensitive key on the target cannot be told apart from a stale one.
+        if (!e.sensitive && !desired.contains(e.name)) out.push_back({e.name, std::nullopt});
+    }
+    // desired holds no excluded key (desired_configs leaves them out).
+    for (const auto& [name, value] : desired) {
+        auto it = own.find(name);
+        // A key the target only inherits is set too, even to the same value:
+        // the copy must follow the source's topic, not the target's brokers.
+        if (it == own.end() || it->second != value) out.push_back({name, value});
     }
     return out;
 }
@@ -151,24 +199,28 @@ void TopicSync::run_config_sync() {
         topics = mirrored_;
     }
     for (const auto& [source_topic, m] : topics) {
+        // An unanswered source must not read as "every config was removed".
         auto desired = desired_configs(source_topic, true);
+        if (!desired) continue;
         auto current = target_.describe_topic_config(m.target, admin_timeout_);
-        if (!current) continue;
-        std::map<std::string, std::string> dynamic;
-        for (const auto& e : current.value()) {
-            if (e.is_default || e.is_static || e.read_only) continue;
-            dynamic[e.name] = e.value;
-            // AlterConfigs replaces the whole set: keep target-local settings.
-            if (excluded_config(e.name)) desired[e.name] = e.value;
+        if (!current) {
+            spdlog::warn("flow '{}': cannot read configs of topic '{}' on '{}': {}", flow_.name,
+                         m.target, flow_.target, current.error().message());
+            continue;
         }
-        if (desired == dynamic) continue;
-        if (auto r = target_.alter_topic_config(m.target, desired, admin_timeout_); !r) {
+        // IncrementalAlterConfigs, not AlterConfigs: AlterConfigs replaces the
+        // whole set, so a target-local key set between our describe and our
+        // alter would be wiped; incrementally, only the keys that differ change.
+        const auto changes = config_changes(desired.value(), current.value());
+        if (changes.empty()) continue;
+        if (auto r = target_.incremental_alter_topic_config(m.target, changes, admin_timeout_);
+            !r) {
             spdlog::error("flow '{}': cannot update configs of topic '{}' on '{}': {}", flow_.name,
                           m.target, flow_.target, r.error().message());
             continue;
         }
-        spdlog::info("flow '{}': updated configs of topic '{}' on '{}' ({} settings)", flow_.name,
-                     m.target, flow_.target, desired.size());
+        spdlog::info("flow '{}': updated configs of topic '{}' on '{}': {}", flow_.name, m.target,
+                     flow_.target, describe_changes(changes));
     }
 }
 

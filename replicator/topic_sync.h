@@ -31,7 +31,9 @@ public:
     /// Lists source topics, creates what is missing on the target. Returns the
     /// source topics now mirrored (sorted) or an error when a cluster did not answer.
     Result<std::vector<std::string>> run_discovery();
-    /// Copies topic configs of every mirrored topic to the target.
+    /// Brings the topic configs of every mirrored topic on the target in line
+    /// with the source's, changing only the keys that differ (keys in
+    /// `config_exclude` are never changed).
     void run_config_sync();
     /// Makes sure the target has `partition` of the copy of `source_topic`
     /// (a new source partition reached a worker before discovery saw it).
@@ -51,9 +53,15 @@ private:
     };
 
     bool selects(const std::string& topic) const;
-    std::map<std::string, std::string> desired_configs(const std::string& source_topic,
-                                                       bool all_configs);
+    /// The source topic's own configs that the target should have; an error
+    /// when the source did not answer.
+    Result<std::map<std::string, std::string>> desired_configs(const std::string& source_topic,
+                                                               bool all_configs);
     bool excluded_config(const std::string& name) const;
+    /// What turns the target topic's own configs (`target`) into `desired`.
+    std::vector<kafka::ConfigChange> config_changes(
+        const std::map<std::string, std::string>& desired,
+        const std::vector<kafka::ConfigEntry>& target) const;
     int replication_factor(int target_brokers) const;
     void warn_if_not_durable(const std::string& target_topic, int replication_factor);
 

@@ -6,20 +6,25 @@
 #   scripts/install-deps.sh --fetch-kafka  also pre-fetch the test harness's Kafka jars (Maven)
 #
 # Idempotent. Runs apt-get (through sudo when not root), and `apt-get update`
-# only when something is missing.
+# only when something is missing. librdkafka >= 2.8 is not among Debian 12's
+# packages: scripts/librdkafka.sh rebuilds it from a later Debian suite's
+# source package (once; the .debs are cached) and installs it.
 set -euo pipefail
 
 packages=(
     # build
     build-essential cmake ninja-build pkg-config
     # libraries
-    librdkafka-dev libboost-dev prometheus-cpp-dev libyaml-cpp-dev libsqlite3-dev
+    libboost-dev prometheus-cpp-dev libyaml-cpp-dev libsqlite3-dev
     libspdlog-dev libsystemd-dev libgtest-dev libgmock-dev
-    # integration tests: kcat, a JRE + Maven for real Kafka brokers
-    # (tests/harness/fetch-kafka.sh), python3 (free ports), the Prometheus
+    # librdkafka's own runtime libraries, for linking it statically
+    libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev libcurl4-openssl-dev
+    # integration tests: kcat, a JDK + Maven for real Kafka brokers
+    # (tests/harness/fetch-kafka.sh) and MirrorMaker 2's client
+    # (tests/harness/mm2-client.sh compiles it), python3 (free ports), the Prometheus
     # server and promtool (metrics tests; curl probes its readiness) and
     # openssl (certificates for the SASL_SSL cluster)
-    kcat openjdk-17-jre-headless maven python3 prometheus curl openssl
+    kcat openjdk-17-jdk-headless maven python3 prometheus curl openssl
 )
 
 check_only=false
@@ -70,7 +75,13 @@ else
         apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if $check_only; then
+    "$root/scripts/librdkafka.sh" --check
+else
+    "$root/scripts/librdkafka.sh"
+fi
+
 if $fetch_kafka; then
-    root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
     "$root/tests/harness/fetch-kafka.sh"
 fi

@@ -13,6 +13,8 @@ unit_only=false
 scripts/install-deps.sh
 # Fetch the Kafka jars once up front, so test binaries do not race for it.
 $unit_only || tests/harness/fetch-kafka.sh >/dev/null
+# security_test also runs Kafka 3.9.1 (SCRAM on the last 3.x line).
+$unit_only || tests/harness/fetch-kafka.sh 3.9.1 >/dev/null
 # MirrorMaker 2's own client jars, for the compatibility test (failover_test).
 $unit_only || tests/harness/fetch-kafka.sh --mm2 >/dev/null
 

@@ -25,6 +25,8 @@
 #   KMIRROR_TEST_TIMEOUT_SCALE    multiplies the 60 s readiness and 20 s stop deadlines (default 1)
 #   KMIRROR_BROKER_EXTRA          extra server.properties lines, "k=v\nk=v" (literal \n or newlines);
 #                                 appended last, so they override the defaults (last key wins)
+#   KMIRROR_FORMAT_EXTRA          extra arguments for `kafka-storage format`, one per line, e.g.
+#                                 --add-scram and SCRAM-SHA-512=[name=u,password=p] (users made at format time)
 #   KMIRROR_BROKER_JVM_OPTS       extra JVM options for the broker (e.g. -Djava.security.auth.login.config=...)
 #   KMIRROR_KCAT_ARGS             extra kcat arguments for the readiness probe (e.g. -X security.protocol=...)
 #   KMIRROR_OWNER_PID             process that owns the cluster (the test binary). A watchdog downs the
@@ -266,6 +268,8 @@ cmd_up() {
         write_configs "$dir" "$PORT" "$CONTROLLER_PORT" "$KAFKA_VER"
         rm -rf "$dir/data"
         local cluster_id
+        local -a format_extra=()
+        [[ -n "${KMIRROR_FORMAT_EXTRA:-}" ]] && mapfile -t format_extra < <(printf '%s\n' "${KMIRROR_FORMAT_EXTRA//\\n/$'\n'}" | sed '/^$/d')
         cluster_id="$(python3 -c 'import base64, uuid
 while True:
     s = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
@@ -274,7 +278,7 @@ while True:
         # Static voters (controller.quorum.voters): plain `format` works on 3.9 and 4.x alike;
         # --standalone would need controller.quorum.bootstrap.servers instead.
         if ! "$java" -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
-            "-Dlog4j2.configurationFile=$dir/tools-log4j2.properties" -cp "$LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" \
+            "-Dlog4j2.configurationFile=$dir/tools-log4j2.properties" -cp "$LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" "${format_extra[@]}" \
             >"$dir/format.log" 2>&1; then
             cat "$dir/format.log" >&2
             die "formatting storage for '$name' failed"

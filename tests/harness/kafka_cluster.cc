@@ -16,6 +16,7 @@
 #include <cstring>
 #include <future>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <regex>
 #include <stdexcept>
@@ -214,6 +215,15 @@ std::string join_lines(const std::vector<std::string>& lines) {
 std::unique_ptr<KafkaCluster> g_source;
 std::unique_ptr<KafkaCluster> g_target;
 
+// bootstrap -> client properties of every live secured cluster.
+std::mutex g_secured_mu;
+std::map<std::string, std::vector<std::pair<std::string, std::string>>> g_secured;
+
+std::string scram_jaas(const ScramUser& user) {
+    return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" +
+           user.name + "\" password=\"" + user.password + "\";";
+}
+
 }  // namespace
 
 std::string kafka_sh() { return std::string(KMIRROR_SOURCE_DIR) + "/tests/harness/kafka.sh"; }
@@ -245,6 +255,10 @@ std::unique_ptr<KafkaCluster> KafkaCluster::start(ClusterOptions options) {
                                          ":\n" + r.output);
             }
             cluster->port_ = port;
+            if (auto props = cluster->client_properties(); !props.empty()) {
+                std::lock_guard lock(g_secured_mu);
+                g_secured[cluster->bootstrap_] = std::move(props);
+            }
             return cluster;
         }
         if (attempt < kAttempts && r.output.find("Address already in use") != std::string::npos) {
@@ -264,11 +278,52 @@ CommandResult KafkaCluster::script(const std::vector<std::string>& args) const {
     if (!options_.kafka_version.empty()) {
         opts.env.emplace_back("KAFKA_VERSION", options_.kafka_version);
     }
-    if (!options_.broker_properties.empty()) {
+    if (!options_.broker_properties.empty() && options_.scram_users.empty()) {
         opts.env.emplace_back("KMIRROR_BROKER_EXTRA", join_lines(options_.broker_properties));
+    }
+    if (!options_.scram_users.empty()) {
+        // The listener named PLAINTEXT (kafka.sh picks its port) speaks
+        // SASL_PLAINTEXT; the broker talks to itself as the admin user.
+        std::vector<std::string> props{
+            "listener.security.protocol.map=PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "sasl.enabled.mechanisms=SCRAM-SHA-512",
+            "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+            "listener.name.plaintext.scram-sha-512.sasl.jaas.config=" + scram_jaas(kAdminUser)};
+        props.insert(props.end(), options_.broker_properties.begin(),
+                     options_.broker_properties.end());
+        opts.env.emplace_back("KMIRROR_BROKER_EXTRA", join_lines(props));
+        std::vector<std::string> format_args;
+        for (const auto& u : options_.scram_users) {
+            format_args.emplace_back("--add-scram");
+            format_args.push_back("SCRAM-SHA-512=[name=" + u.name + ",password=" + u.password +
+                                  "]");
+        }
+        format_args.emplace_back("--add-scram");
+        format_args.push_back("SCRAM-SHA-512=[name=" + kAdminUser.name +
+                              ",password=" + kAdminUser.password + "]");
+        opts.env.emplace_back("KMIRROR_FORMAT_EXTRA", join_lines(format_args));
+        std::string kcat;
+        for (const auto& [k, v] : client_properties()) kcat += "-X " + k + "=" + v + " ";
+        opts.env.emplace_back("KMIRROR_KCAT_ARGS", kcat);
     }
     for (const auto& e : options_.script_env) opts.env.push_back(e);
     return run_command(argv, opts);
+}
+
+std::vector<std::pair<std::string, std::string>> KafkaCluster::client_properties() const {
+    if (options_.scram_users.empty()) return {};
+    return {{"security.protocol", "SASL_PLAINTEXT"},
+            {"sasl.mechanism", "SCRAM-SHA-512"},
+            {"sasl.username", kAdminUser.name},
+            {"sasl.password", kAdminUser.password}};
+}
+
+std::vector<std::pair<std::string, std::string>> client_properties_for(
+    const std::string& bootstrap) {
+    std::lock_guard lock(g_secured_mu);
+    auto it = g_secured.find(bootstrap);
+    return it == g_secured.end() ? std::vector<std::pair<std::string, std::string>>{}
+                                 : it->second;
 }
 
 std::string KafkaCluster::directory() const {
@@ -318,6 +373,10 @@ void KafkaCluster::down() {
     }
     const CommandResult r = script({"down", name()});
     down_ = true;
+    {
+        std::lock_guard lock(g_secured_mu);
+        g_secured.erase(bootstrap_);
+    }
     release_slot(emergency_slot_);
     emergency_slot_ = -1;
     if (!r.ok()) {

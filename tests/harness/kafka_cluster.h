@@ -27,6 +27,17 @@
 
 namespace kmirror::harness {
 
+/// A SCRAM user created when the cluster's storage is formatted.
+struct ScramUser {
+    std::string name;
+    std::string password;
+};
+
+/// The user the broker itself and the harness's own clients (readiness probe,
+/// client_properties()) authenticate as on a SASL cluster; a super user where
+/// an authorizer is on.
+inline const ScramUser kAdminUser{"admin", "admin-secret"};
+
 struct ClusterOptions {
     /// Directory name under $KMIRROR_HARNESS_DIR (default /tmp/kmirror-harness):
     /// letters, digits, '.', '_', '-'. Must be unique on the machine while the
@@ -40,6 +51,10 @@ struct ClusterOptions {
     /// Extra environment for kafka.sh, e.g. {"KMIRROR_KCAT_ARGS", "-X security.protocol=..."}
     /// so its readiness probe can talk to a secured listener.
     std::vector<std::pair<std::string, std::string>> script_env{};
+    /// Non-empty: the client listener (bootstrap()) requires SASL_PLAINTEXT with
+    /// SCRAM-SHA-512, and these users plus kAdminUser are created at format time
+    /// (`kafka-storage format --add-scram`), the way Strimzi sets users up.
+    std::vector<ScramUser> scram_users{};
 };
 
 class KafkaCluster {
@@ -60,6 +75,9 @@ public:
     /// "127.0.0.1:PORT"; the same for the cluster's whole life.
     [[nodiscard]] const std::string& bootstrap() const { return bootstrap_; }
     [[nodiscard]] int port() const { return port_; }
+    /// librdkafka properties the harness's own clients need here: for a SCRAM
+    /// cluster, kAdminUser's credentials; empty for a plaintext one.
+    [[nodiscard]] std::vector<std::pair<std::string, std::string>> client_properties() const;
     /// The cluster's directory (server.properties, data/, broker.log).
     [[nodiscard]] std::string directory() const;
     [[nodiscard]] std::string broker_log() const { return directory() + "/broker.log"; }
@@ -94,6 +112,10 @@ private:
     int emergency_slot_ = -1;  // see kafka_cluster.cc: teardown from signal handlers
     bool down_ = false;
 };
+
+/// client_properties() of the live cluster at `bootstrap` (empty when none is
+/// known), so helpers given only a bootstrap can still reach a secured cluster.
+std::vector<std::pair<std::string, std::string>> client_properties_for(const std::string& bootstrap);
 
 /// Absolute path of tests/harness/kafka.sh (from KMIRROR_SOURCE_DIR).
 std::string kafka_sh();

@@ -15,7 +15,10 @@
 #include "kafka/consumer.h"
 #include "kafka/error.h"
 #include "tests/harness/command.h"
+#include "tests/harness/kafka_cluster.h"
 #include "tests/harness/wait.h"
+
+extern "C" char** environ;  // NOLINT(readability-redundant-declaration): POSIX, for execve
 
 namespace kmirror::test {
 namespace {
@@ -59,7 +62,12 @@ std::string unique_name(const std::string& base) {
 }
 
 kafka::ClientSettings settings_for(const std::string& alias, const std::string& bootstrap) {
-    return {alias, bootstrap, {}};
+    kafka::ClientSettings settings{alias, bootstrap, {}};
+    // A secured harness cluster: its admin user's credentials.
+    for (auto& [k, v] : harness::client_properties_for(bootstrap)) {
+        settings.properties.push_back({k, v, "test"});
+    }
+    return settings;
 }
 
 void create_topic(const std::string& bootstrap, const std::string& topic, int partitions,
@@ -151,6 +159,21 @@ std::map<std::int32_t, std::vector<TestRecord>> read_topic(const std::string& bo
     }
     EXPECT_TRUE(high.empty()) << "did not reach the end of " << topic;
     return out;
+}
+
+void expect_same_records(const std::map<std::int32_t, std::vector<TestRecord>>& from,
+                         const std::map<std::int32_t, std::vector<TestRecord>>& to) {
+    ASSERT_EQ(from.size(), to.size()) << "partition counts differ";
+    for (const auto& [p, records] : from) {
+        const auto& copy = to.at(p);
+        ASSERT_EQ(records.size(), copy.size()) << "partition " << p;
+        for (std::size_t i = 0; i < records.size(); ++i) {
+            ASSERT_TRUE(records[i].same_content(copy[i]))
+                << "partition " << p << " record " << i << ": source offset "
+                << records[i].offset << " differs on the target (offset " << copy[i].offset
+                << ")";
+        }
+    }
 }
 
 std::size_t count(const std::map<std::int32_t, std::vector<TestRecord>>& records) {
@@ -267,6 +290,18 @@ void KmirrorProcess::start() {
     ASSERT_LE(pid_, 0) << "already running";
     ++runs_;
     exit_code_ = -1;
+    // Built before fork: the child only calls async-signal-safe functions.
+    std::vector<std::string> args{KMIRROR_BINARY, "run", "-c", config_path_};
+    args.insert(args.end(), run_arguments_.begin(), run_arguments_.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+    for (const auto& [k, v] : env_) env_strings.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
     pid_ = ::fork();
     ASSERT_GE(pid_, 0);
     if (pid_ == 0) {
@@ -274,8 +309,7 @@ void KmirrorProcess::start() {
         FILE* f = std::freopen(log_path_.c_str(), "a", stderr);
         (void)f;
         ::dup2(STDERR_FILENO, STDOUT_FILENO);
-        ::execl(KMIRROR_BINARY, KMIRROR_BINARY, "run", "-c", config_path_.c_str(),
-                static_cast<char*>(nullptr));
+        ::execve(KMIRROR_BINARY, argv.data(), envp.data());
         std::_Exit(127);
     }
 }
@@ -323,7 +357,7 @@ int KmirrorProcess::wait_exit(std::chrono::milliseconds timeout) {
 }
 
 int KmirrorProcess::http_port() const {
-    // From the last "kmirror ready: ... (port N)" line: the latest run.
+    // From the last "... (port N)" line ("http on ...", "kmirror ready: ..."): the latest run.
     const auto text = log();
     const auto at = text.rfind("(port ");
     if (at == std::string::npos) return 0;

@@ -49,6 +49,10 @@ int partition_count(const std::string& bootstrap, const std::string& topic);
 std::map<std::int32_t, std::vector<TestRecord>> read_topic(const std::string& bootstrap,
                                                            const std::string& topic);
 std::size_t count(const std::map<std::int32_t, std::vector<TestRecord>>& records);
+/// Every record of `from` is in `to`: same partition, same order, same content
+/// (key, value, headers, timestamp). Fails the test at the first difference.
+void expect_same_records(const std::map<std::int32_t, std::vector<TestRecord>>& from,
+                         const std::map<std::int32_t, std::vector<TestRecord>>& to);
 /// Waits until the topic holds at least `n` records.
 bool wait_for_records(const std::string& bootstrap, const std::string& topic, std::size_t n,
                       std::chrono::milliseconds timeout);
@@ -76,6 +80,12 @@ public:
     KmirrorProcess(const KmirrorProcess&) = delete;
     KmirrorProcess& operator=(const KmirrorProcess&) = delete;
 
+    /// Extra arguments after `run -c FILE` (e.g. --fail-fast), from the next start().
+    void add_run_argument(std::string arg) { run_arguments_.push_back(std::move(arg)); }
+    /// An environment variable for the process (e.g. a password for ${env:...}).
+    void set_env(std::string name, std::string value) {
+        env_.emplace_back(std::move(name), std::move(value));
+    }
     void start();
     /// Waits for "kmirror ready" in the log.
     bool wait_ready(std::chrono::milliseconds timeout);
@@ -98,6 +108,8 @@ private:
     std::string dir_;
     std::string config_path_;
     std::string log_path_;
+    std::vector<std::string> run_arguments_;
+    std::vector<std::pair<std::string, std::string>> env_;
     pid_t pid_ = -1;
     int runs_ = 0;
     int exit_code_ = -1;

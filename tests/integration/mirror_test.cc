@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <sstream>
 
 #include "checkpoints/offset_range_store.h"
 #include "tests/harness/kafka_cluster.h"
+#include "tests/harness/wait.h"
 #include "tests/integration/mirror_fixture.h"
 
 namespace kmirror::test {
@@ -17,20 +19,21 @@ using namespace std::chrono_literals;
 std::string source() { return harness::source().bootstrap(); }
 std::string target() { return harness::target().bootstrap(); }
 
-// Every record of `from` is in `to`, same partition, same order, same content.
-void expect_same_records(const std::map<std::int32_t, std::vector<TestRecord>>& from,
-                         const std::map<std::int32_t, std::vector<TestRecord>>& to) {
-    ASSERT_EQ(from.size(), to.size()) << "partition counts differ";
-    for (const auto& [p, records] : from) {
-        const auto& copy = to.at(p);
-        ASSERT_EQ(records.size(), copy.size()) << "partition " << p;
-        for (std::size_t i = 0; i < records.size(); ++i) {
-            ASSERT_TRUE(records[i].same_content(copy[i]))
-                << "partition " << p << " record " << i << ": source offset "
-                << records[i].offset << " differs on the target (offset " << copy[i].offset
-                << ")";
+// A topic's own config overrides: not defaults, not inherited from its brokers.
+std::map<std::string, std::string> topic_overrides(kafka::Admin& admin, const std::string& topic) {
+    std::map<std::string, std::string> out;
+    if (auto entries = admin.describe_topic_config(topic, 10s)) {
+        for (const auto& e : entries.value()) {
+            if (!e.is_default && !e.is_static && !e.read_only) out[e.name] = e.value;
         }
     }
+    return out;
+}
+
+void alter_configs(kafka::Admin& admin, const std::string& topic,
+                   const std::vector<kafka::ConfigChange>& changes) {
+    auto r = admin.incremental_alter_topic_config(topic, changes, 10s);
+    ASSERT_TRUE(r) << topic << ": " << r.error().message();
 }
 
 TEST(Mirror, CopiesEveryRecordWithKeyNullValueHeadersTimestampAndPartition) {
@@ -63,8 +66,10 @@ TEST(Mirror, CopiesEveryRecordWithKeyNullValueHeadersTimestampAndPartition) {
     KmirrorProcess kmirror(flow_config(base, source(), target(), base + "-.*"), "exact");
     kmirror.start();
     ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    // (every partition of every topic acknowledged and committed up to its
+    // end: an exact condition, which no sum over short partitions can fake)
     for (const auto& t : topics) {
-        ASSERT_TRUE(wait_for_records(target(), "primary." + t, kRecords / 3, 120s))
+        ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + base, t, 120s))
             << t << "\n" << kmirror.log();
     }
     kmirror.signal(SIGTERM);
@@ -175,6 +180,63 @@ TEST(Mirror, CompactedTopicStaysCompactedAndTombstonesStayTombstones) {
     }
     EXPECT_EQ(tombstones, 29u);  // i = 0, 7, ..., 196
     expect_same_records(read_topic(source(), topic), copy);
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(60s), 0) << kmirror.log();
+}
+
+TEST(Mirror, ConfigSyncSetsChangedKeysDeletesRemovedOnesAndLeavesTargetLocalOnesAlone) {
+    // Given a source topic with two overrides and one key that is target-local
+    // by default (message.timestamp.type is in config_exclude),
+    const auto topic = unique_name("configs");
+    const auto copy = "primary." + topic;
+    create_topic(source(), topic, 1,
+                 {{"retention.ms", "3600000"},
+                  {"max.message.bytes", "2000000"},
+                  {"message.timestamp.type", "CreateTime"}});
+    kafka::Admin source_admin(settings_for("test", source()));
+    kafka::Admin target_admin(settings_for("test", target()));
+    KmirrorProcess kmirror(
+        flow_config(topic, source(), target(), topic, "    config_sync_interval: 500ms\n"),
+        "configs");
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    // Waits until the copy's own overrides are exactly `overrides`.
+    const auto copy_gets = [&](const std::map<std::string, std::string>& overrides,
+                               const std::string& what) {
+        if (harness::wait_until([&] { return topic_overrides(target_admin, copy) == overrides; },
+                                60s, what)) {
+            return true;
+        }
+        ADD_FAILURE() << copy << " has "
+                      << ::testing::PrintToString(topic_overrides(target_admin, copy)) << "\n"
+                      << kmirror.log();
+        return false;
+    };
+    ASSERT_TRUE(copy_gets({{"max.message.bytes", "2000000"}, {"retention.ms", "3600000"}},
+                          "the copy created with the source's configs, minus the excluded key"));
+
+    // when the target topic gets a setting of its own, and the source changes
+    // one key and drops another (back to the broker default),
+    ASSERT_NO_FATAL_FAILURE(
+        alter_configs(target_admin, copy, {{"message.timestamp.type", "LogAppendTime"}}));
+    ASSERT_NO_FATAL_FAILURE(alter_configs(
+        source_admin, topic, {{"retention.ms", "7200000"}, {"max.message.bytes", std::nullopt}}));
+
+    // then config sync sets the changed key, deletes the dropped one and
+    // leaves the target-local one as the target has it.
+    ASSERT_TRUE(copy_gets({{"message.timestamp.type", "LogAppendTime"},
+                           {"retention.ms", "7200000"}},
+                          "the copy in step with the source's new configs"));
+    const auto log = kmirror.log();
+    EXPECT_NE(log.find("updated configs of topic '" + copy +
+                       "' on 'dr': set retention.ms=7200000; deleted max.message.bytes"),
+              std::string::npos)
+        << log;
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.find("updated configs") == std::string::npos) continue;
+        EXPECT_EQ(line.find("message.timestamp.type"), std::string::npos) << line;
+    }
     kmirror.signal(SIGTERM);
     EXPECT_EQ(kmirror.wait_exit(60s), 0) << kmirror.log();
 }

@@ -165,8 +165,8 @@ TEST(Robustness, SourceRecordsDeletedBeforeTheyWereCopiedAreReportedNotSkipped) 
     // While kmirror is stopped, tiny retention deletes records it never copied.
     {
         kafka::Admin admin(settings_for("test", source()));
-        ASSERT_TRUE(admin.alter_topic_config(topic, {{"retention.ms", "500"}, {"segment.ms", "200"}},
-                                             10s));
+        ASSERT_TRUE(admin.incremental_alter_topic_config(
+            topic, {{"retention.ms", "500"}, {"segment.ms", "200"}}, 10s));
     }
     for (int batch = 0; batch < 6; ++batch) {
         std::vector<kafka::Record> more;
@@ -182,7 +182,8 @@ TEST(Robustness, SourceRecordsDeletedBeforeTheyWereCopiedAreReportedNotSkipped) 
     {
         // Back to the default retention, so the gap stays as it is now.
         kafka::Admin admin(settings_for("test", source()));
-        ASSERT_TRUE(admin.alter_topic_config(topic, {}, 10s));
+        ASSERT_TRUE(admin.incremental_alter_topic_config(
+            topic, {{"retention.ms", std::nullopt}, {"segment.ms", std::nullopt}}, 10s));
     }
     const auto low = low_watermark(source(), topic, 0);
     ASSERT_GT(low, 100) << "retention did not delete the records in time";
@@ -227,6 +228,7 @@ TEST(Robustness, UnreachableClusterIsReportedByNameWithinThirtySeconds) {
     // A port nothing listens on.
     const auto config = flow_config("nowhere", source(), "127.0.0.1:1", "nothing");
     KmirrorProcess kmirror(config, "nowhere");
+    kmirror.add_run_argument("--fail-fast");
     const auto started = std::chrono::steady_clock::now();
     kmirror.start();
     const int code = kmirror.wait_exit(30s);
