@@ -125,9 +125,9 @@ PartitionTranslation GroupTranslator::translate_one(const std::string& topic,
 GroupTranslation GroupTranslator::translate(const std::string& group) {
     GroupTranslation out{group, {}};
     if (source_reachable_) {
-        // Ask for offsets only of a group the source knows: librdkafka 2.0.2's
-        // admin OffsetFetch for a group no coordinator has seen can crash
-        // (see replicator/group_offset_sync.h).
+        // Ask for offsets only of a group the source knows: librdkafka's
+        // admin OffsetFetch for a group no coordinator has seen can crash,
+        // 2.8.0 included (see replicator/group_coordinator.h).
         auto described = source_->describe_groups({group}, config_.connect_timeout);
         if (!described) {
             throw TranslateError("cannot describe group '" + group + "' on source cluster '" +

@@ -49,7 +49,8 @@ public:
     Result<void> commit(const std::vector<TopicPartitionOffset>& offsets, bool async);
     /// Restarts fetching of an assigned partition at `position`. Re-assigning
     /// also works on a partition whose fetcher stopped after an offset-reset
-    /// error, where rd_kafka_seek_partitions fails with ERR__STATE.
+    /// error, where rd_kafka_seek_partitions fails with ERR__STATE (still so
+    /// in librdkafka 2.8.0: librdkafka#2961).
     Result<void> reposition(const TopicPartitionOffset& position);
     void pause(const std::vector<TopicPartition>& partitions);
     void resume(const std::vector<TopicPartition>& partitions);
@@ -67,8 +68,8 @@ public:
                                                      std::chrono::milliseconds timeout);
     /// Makes a blocked poll() return now.
     void wake() noexcept;
-    /// Leaves the group (revoking through the listener) and stops fetching,
-    /// within `timeout` for the group part.
+    /// Leaves the group (revoking through the listener) and stops fetching.
+    /// `timeout` is not enforced yet (TODO(#11)): librdkafka's timeouts bound it.
     void close(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 private:
@@ -80,9 +81,6 @@ private:
     RebalanceListener* listener_;
     std::exception_ptr listener_error_;  // @thread poll thread
     bool closed_ = false;
-    bool subscribed_ = false;
-    bool joined_ = false;  // a first assignment (even empty) arrived
-    int revokes_ = 0;      // revoke callbacks served
     HandlePtr rk_;
     QueuePtr queue_;  // declared after rk_: destroyed first
 };

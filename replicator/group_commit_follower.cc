@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "checkpoints/consumer_offsets_records.h"
 #include "kafka/error.h"
 
@@ -39,6 +41,7 @@ bool GroupCommitFollower::start(kafka::Admin& admin, std::chrono::milliseconds t
     }
     if (md.value().topics.empty() || md.value().topics[0].partitions <= 0) return false;
     partitions_ = static_cast<std::size_t>(md.value().topics[0].partitions);
+    next_.assign(partitions_, 0);
     consumer_ = std::make_unique<kafka::Consumer>(
         cluster_, kafka::Overrides{
                       // Assigned, never subscribed or committed: the group id only
@@ -63,6 +66,37 @@ bool GroupCommitFollower::start(kafka::Admin& admin, std::chrono::milliseconds t
     return true;
 }
 
+void GroupCommitFollower::advance(std::int32_t partition, std::int64_t next) {
+    if (partition < 0 || static_cast<std::size_t>(partition) >= next_.size()) return;
+    auto& n = next_[static_cast<std::size_t>(partition)];
+    n = std::max(n, next);
+}
+
+bool GroupCommitFollower::read_to_now(std::chrono::milliseconds timeout,
+                                      const std::function<void(GroupCommit&&)>& on_commit) {
+    if (!consumer_ || !unavailable_.empty()) return false;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<kafka::TopicPartition> all;
+    for (std::size_t p = 0; p < partitions_; ++p) {
+        all.push_back({kConsumerOffsets, static_cast<std::int32_t>(p)});
+    }
+    // read_committed: the ends are the last stable offsets, what reading reaches.
+    const auto ends = consumer_->latest_offsets(all, timeout);
+    if (ends.size() != partitions_) return false;
+    auto reached = [&] {
+        return std::all_of(ends.begin(), ends.end(), [&](const kafka::TopicPartitionOffset& e) {
+            return next_[static_cast<std::size_t>(e.partition)] >= e.offset;
+        });
+    };
+    while (!reached()) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0 || !unavailable_.empty()) return false;
+        poll(std::min(left, std::chrono::milliseconds(100)), on_commit);
+    }
+    return true;
+}
+
 void GroupCommitFollower::poll(std::chrono::milliseconds timeout,
                                const std::function<void(GroupCommit&&)>& on_commit) {
     if (!consumer_ || !unavailable_.empty()) return;
@@ -82,9 +116,11 @@ void GroupCommitFollower::poll(std::chrono::milliseconds timeout,
             return;
         }
         heard_ = true;
+        if (!m.error()) advance(m.partition(), m.offset() + 1);
         if (const auto ec = m.error()) {
             if (kafka::is(ec, RD_KAFKA_RESP_ERR__PARTITION_EOF)) {
                 at_end_.insert(m.partition());
+                advance(m.partition(), m.offset());
             } else if (is_authorization_error(ec)) {
                 unavailable_ = m.error_message();
                 return;

@@ -27,6 +27,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
@@ -53,14 +54,23 @@ public:
     /// Reads for up to `timeout`, handing each commit to `on_commit`.
     void poll(std::chrono::milliseconds timeout, const std::function<void(GroupCommit&&)>& on_commit);
     [[nodiscard]] bool caught_up() const noexcept { return started() && at_end_.size() >= partitions_; }
+    /// Reads until every partition reached the end it has now (asked of the
+    /// brokers after this call began), handing each commit to `on_commit`:
+    /// then every commit acknowledged before the call has been seen. False
+    /// when that takes longer than `timeout` (or the ends cannot be asked).
+    bool read_to_now(std::chrono::milliseconds timeout,
+                     const std::function<void(GroupCommit&&)>& on_commit);
     /// The topic cannot be read (authorization); the reason.
     [[nodiscard]] const std::string& unavailable() const noexcept { return unavailable_; }
 
 private:
+    void advance(std::int32_t partition, std::int64_t next);
+
     kafka::ClientSettings cluster_;
     std::string client_id_;
     std::size_t partitions_ = 0;
     std::set<std::int32_t> at_end_;  // partitions that reached their end once
+    std::vector<std::int64_t> next_;  // per partition: the next offset to read
     bool heard_ = false;             // any record or end of partition since start()
     std::chrono::steady_clock::time_point started_at_;
     std::string unavailable_;

@@ -5,13 +5,16 @@
 // Why: Kafka creates __consumer_offsets at the first group-coordinator lookup,
 // and while it is being created and loaded, coordinators answer
 // COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS.
-// librdkafka 2.0.2's admin offset calls (AlterConsumerGroupOffsets,
-// ListConsumerGroupOffsets) handle some of those answers by poking the
-// client's consumer-group handle, which an admin client does not have: the
-// process crashes (seen with 1,000 new groups written to a fresh DR cluster;
-// confluent-kafka-javascript#374 shows the null rd_kafka_cgrp). A consumer's
-// own committed-offsets lookup handles them (it has the group handle), so it
-// is what creates and waits for the topic here.
+// librdkafka's admin ListConsumerGroupOffsets handles some of those answers
+// by poking the client's consumer-group handle, which an admin client does
+// not have: the process crashes (seen with librdkafka 2.0.2 and 1,000 new
+// groups written to a fresh DR cluster). librdkafka 2.8.0, which kmirror
+// builds with, still passes that null handle on the same error path
+// (librdkafka#5040 and confluent-kafka-javascript#374 are open; no fix in its
+// changelog up to 2.15), so the guard stays. A consumer's own
+// committed-offsets lookup handles these answers (it has the group handle),
+// so it is what creates and waits for the topic here: one lookup per flow
+// start, cheap next to a crash.
 
 #include <chrono>
 #include <string>

@@ -28,7 +28,11 @@ bool GroupOffsetSync::follow() {
     }
     if (!follower_.started() && !follower_.start(target_, timeout_)) return false;
     if (!follower_.unavailable().empty()) return true;  // current() asks per group
-    follower_.poll(std::chrono::milliseconds(0), [this](GroupCommit&& c) {
+    // Up to the target's current end, not just what was fetched: a commit a
+    // consumer made on the target a moment ago must count, or it would be
+    // moved back (never backwards is the promise).
+    // Bounded, as it holds the checkpoint loop: not there yet means next round.
+    return follower_.read_to_now(std::chrono::seconds(2), [this](GroupCommit&& c) {
         auto& held = held_[c.group];
         if (c.offset < 0) {
             held.erase({c.topic, c.partition});
@@ -36,7 +40,6 @@ bool GroupOffsetSync::follow() {
             held[{c.topic, c.partition}] = c.offset;
         }
     });
-    return follower_.caught_up();
 }
 
 GroupOffsetSync::Held GroupOffsetSync::current(const kafka::GroupDescription& group) {

@@ -12,7 +12,7 @@
 //
 // What the groups hold on the target is followed from the target's
 // __consumer_offsets (GroupCommitFollower), not asked per group and round:
-// cheaper, and safer with librdkafka 2.0.2's admin offset calls (see
+// cheaper, and safer with librdkafka's admin offset calls (see
 // group_coordinator.h). Only where that topic cannot be read does it fall
 // back to ListConsumerGroupOffsets, and then only for groups that exist on
 // the target. Nothing is written before the target's group coordinator is

@@ -134,7 +134,8 @@ void MirrorWorker::run() {
 
 void MirrorWorker::finish() {
     // A commit racing a rebalance fails (ILLEGAL_GENERATION) and librdkafka
-    // 2.0.2 then drops the assignment. What was acknowledged is still worth
+    // before 2.10.0 (kmirror builds with 2.8.0) then drops the assignment
+    // (librdkafka#4059). What was acknowledged is still worth
     // committing once the group settled: poll (serving the rebalance; the
     // records read meanwhile are not mirrored, so not committed) and retry.
     const auto deadline = std::chrono::steady_clock::now() + kAdminTimeout;
@@ -359,8 +360,8 @@ void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partiti
             partitions[i].offset = off >= 0 ? off : kafka::kOffsetBeginning;
             if (off >= 0) starts[i] = SourceOffset(off);
             // This process may know better than the group: after a lost
-            // assignment (librdkafka 2.0.2 loses it on a commit that races a
-            // cooperative rebalance) its last commit failed, but what it
+            // assignment (librdkafka before 2.10.0 loses it on a commit that
+            // races a cooperative rebalance, librdkafka#4059) its last commit failed, but what it
             // mirrored is on the target. Resume after that instead of
             // mirroring it again.
             auto* known = flow_.progress(tps[i].topic, tps[i].partition);

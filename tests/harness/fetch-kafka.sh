@@ -27,8 +27,8 @@
 # MVN (default: mvn).
 set -euo pipefail
 
-# Newest 4.x verified against librdkafka 2.0.2 (kcat -L, produce, consume with
-# -G, idempotent + transactional producer, admin calls); see README.md here.
+# Newest 4.x verified against the librdkafka kmirror builds with (2.8.0): the
+# whole suite, SCRAM-SHA-512 included; see README.md here.
 KMIRROR_DEFAULT_KAFKA_VERSION=4.4.0
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
