@@ -18,9 +18,10 @@ namespace {
 constexpr std::array<std::string_view, 1> only_false{"false"};
 constexpr std::array<std::string_view, 1> only_true{"true"};
 constexpr std::array<std::string_view, 2> only_all{"all", "-1"};
+constexpr std::array<std::string_view, 1> only_read_committed{"read_committed"};
 
 // Each of these would break a mirroring invariant (DESIGN.md) or fight kmirror's own setting.
-constexpr std::array<PropertyRule, 9> rules{{
+constexpr std::array<PropertyRule, 13> rules{{
     {"bootstrap.servers", {}, "use the cluster's `bootstrap` key"},
     {"group.id", {}, "kmirror names the consumer group after the flow"},
     {"enable.auto.commit", only_false,
@@ -36,6 +37,17 @@ constexpr std::array<PropertyRule, 9> rules{{
      {},
      "kmirror starts new partitions at the earliest offset and handles lost ones by the flow's "
      "`on_data_loss`; `latest` would skip records silently"},
+    {"isolation.level", only_read_committed,
+     "records of aborted transactions would be mirrored as committed data"},
+    {"message.timeout.ms", {},
+     "records wait for the target as long as it takes; a timeout would drop them during an "
+     "outage"},
+    {"delivery.timeout.ms", {},
+     "records wait for the target as long as it takes; a timeout would drop them during an "
+     "outage"},
+    {"partition.assignment.strategy", {},
+     "instances of a flow share partitions with cooperative-sticky, so a rebalance moves only "
+     "some"},
 }};
 
 constexpr std::array<std::string_view, 2> fragments{"password", "secret"};

@@ -35,6 +35,9 @@ MirrorWorker::MirrorWorker(Flow& flow, int index) : flow_(flow), index_(index) {
         {"enable.auto.offset.store", "false"},
         // Never skip silently: a lost position comes back as an error we report.
         {"auto.offset.reset", "error"},
+        // Records of aborted transactions are not data (librdkafka's default,
+        // stated here because mirroring them would be wrong).
+        {"isolation.level", "read_committed"},
         {"enable.partition.eof", "false"},
         {"topic.metadata.refresh.interval.ms", std::to_string(cfg.refresh_interval.count())},
     };

@@ -139,13 +139,30 @@ TEST(ClusterProperties, ReportsEveryPropertyThatWouldWeakenKmirrorsSafetySetting
     EXPECT_EQ(r.errors.size(), 9U) << testing::all_errors(r);
 }
 
+TEST(ClusterProperties, RefusesSettingsThatWouldMirrorAbortedDataDropRecordsOrChangeTheAssignor) {
+    const ParseResult r =
+        parse(with_properties("      isolation.level: read_uncommitted\n"            // 4
+                              "      message.timeout.ms: 30000\n"                    // 5
+                              "      delivery.timeout.ms: 30000\n"                   // 6
+                              "      partition.assignment.strategy: range\n"));     // 7
+    const std::string p = "clusters.primary.properties.";
+    EXPECT_TRUE(has_error(r, "kmirror.yaml:4:7: " + p + "isolation.level: ",
+                          "may only be 'read_committed'"));
+    EXPECT_TRUE(has_error(r, "kmirror.yaml:5:7: " + p + "message.timeout.ms: ", "must not be set"));
+    EXPECT_TRUE(has_error(r, "kmirror.yaml:6:7: " + p + "delivery.timeout.ms: ", "must not be set"));
+    EXPECT_TRUE(has_error(r, "kmirror.yaml:7:7: " + p + "partition.assignment.strategy: ",
+                          "must not be set"));
+    EXPECT_EQ(r.errors.size(), 4U) << testing::all_errors(r);
+}
+
 TEST(ClusterProperties, AcceptsSafetyPropertiesSetToKmirrorsOwnValues) {
     const ParseResult r =
         parse(with_properties("      enable.auto.commit: false\n"
                               "      enable.auto.offset.store: \"False\"\n"
                               "      enable.idempotence: true\n"
                               "      acks: all\n"
-                              "      request.required.acks: -1\n"));
+                              "      request.required.acks: -1\n"
+                              "      isolation.level: read_committed\n"));
     EXPECT_TRUE(r.config) << testing::all_errors(r);
 }
 
