@@ -18,14 +18,23 @@ namespace {
 
 using detail::to_int_ms;
 
+/// `operation`: the ACL operation the request needs on each topic ("CREATE"),
+/// named in the message when the broker refused it for want of that ACL.
 std::vector<TopicResult> topic_results(const rd_kafka_topic_result_t* const* results,
-                                       std::size_t n) {
+                                       std::size_t n, std::string_view operation) {
     std::vector<TopicResult> out;
     for (std::size_t i = 0; i < n; ++i) {
         const auto err = rd_kafka_topic_result_error(results[i]);
         const char* msg = rd_kafka_topic_result_error_string(results[i]);
-        out.push_back({rd_kafka_topic_result_name(results[i]), make_error(err),
-                       msg ? msg : (err ? rd_kafka_err2str(err) : "")});
+        const char* topic = rd_kafka_topic_result_name(results[i]);
+        std::string text = msg ? msg : (err ? rd_kafka_err2str(err) : "");
+        if (err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+            err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
+            text = "not authorized: kmirror's user needs the " + std::string(operation) +
+                   " operation on topic '" + topic + "' (an ACL; see docs/security.md): " + text +
+                   " (" + rd_kafka_err2name(err) + ")";
+        }
+        out.push_back({topic, make_error(err), std::move(text)});
     }
     return out;
 }
@@ -158,7 +167,7 @@ std::vector<TopicResult> Admin::create_topics(const std::vector<NewTopic>& topic
     std::size_t n = 0;
     const auto* res = rd_kafka_CreateTopics_result_topics(
         rd_kafka_event_CreateTopics_result(ev.get()), &n);
-    auto out = topic_results(res, n);
+    auto out = topic_results(res, n, "CREATE");
     out.insert(out.end(), failed.begin(), failed.end());
     return out;
 }
@@ -184,7 +193,7 @@ std::vector<TopicResult> Admin::delete_topics(const std::vector<std::string>& to
     std::size_t n = 0;
     const auto* res = rd_kafka_DeleteTopics_result_topics(
         rd_kafka_event_DeleteTopics_result(ev.get()), &n);
-    return topic_results(res, n);
+    return topic_results(res, n, "DELETE");
 }
 
 Result<void> Admin::create_partitions(const std::string& topic, int total,

@@ -10,6 +10,8 @@
 #   kafka.sh bootstrap NAME                     prints 127.0.0.1:PORT
 #   kafka.sh dir NAME                           prints the cluster directory (broker.log is there)
 #   kafka.sh topics NAME ARGS...                kafka-topics (TopicCommand) against NAME
+#   kafka.sh acls NAME ARGS...                  kafka-acls (AclCommand: kafka.admin in 3.x,
+#                                               org.apache.kafka.tools in 4.x) against NAME
 #   kafka.sh tool NAME CLASS ARGS...            any Kafka tool class on NAME's classpath;
 #                                               the string {bootstrap} in ARGS becomes 127.0.0.1:PORT
 #   kafka.sh gc                                 down every cluster whose owner process is gone
@@ -428,6 +430,16 @@ main() {
         n="$1"
         shift
         cmd_tool "$n" org.apache.kafka.tools.TopicCommand --bootstrap-server '{bootstrap}' "$@"
+        ;;
+    acls)
+        [[ $# -ge 1 ]] || usage
+        n="$1"
+        shift
+        check_name "$n"
+        load_env "$root/$n" 2>/dev/null || die "no cluster '$n'"
+        local cls=kafka.admin.AclCommand
+        [[ "${KAFKA_VER%%.*}" -ge 4 ]] && cls=org.apache.kafka.tools.AclCommand
+        cmd_tool "$n" "$cls" --bootstrap-server '{bootstrap}' "$@"
         ;;
     tool) [[ $# -ge 2 ]] || usage; cmd_tool "$@" ;;
     gc) cmd_gc ;;

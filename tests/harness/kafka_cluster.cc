@@ -16,6 +16,7 @@
 #include <cstring>
 #include <future>
 #include <iostream>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -278,20 +279,23 @@ CommandResult KafkaCluster::script(const std::vector<std::string>& args) const {
     if (!options_.kafka_version.empty()) {
         opts.env.emplace_back("KAFKA_VERSION", options_.kafka_version);
     }
-    if (!options_.broker_properties.empty() && options_.scram_users.empty()) {
-        opts.env.emplace_back("KMIRROR_BROKER_EXTRA", join_lines(options_.broker_properties));
+    std::vector<std::string> props;
+    const bool sasl = !options_.scram_users.empty();
+    const auto& tls = options_.tls;
+    if (sasl || tls) {
+        // The listener named PLAINTEXT (kafka.sh picks its port) speaks the
+        // secured protocol; the broker talks to itself through it too.
+        const std::string protocol =
+            std::string(sasl ? "SASL_" : "") + (tls ? "SSL" : "PLAINTEXT");
+        props.push_back("listener.security.protocol.map=PLAINTEXT:" + protocol +
+                        ",CONTROLLER:PLAINTEXT");
     }
-    if (!options_.scram_users.empty()) {
-        // The listener named PLAINTEXT (kafka.sh picks its port) speaks
-        // SASL_PLAINTEXT; the broker talks to itself as the admin user.
-        std::vector<std::string> props{
-            "listener.security.protocol.map=PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "sasl.enabled.mechanisms=SCRAM-SHA-512",
-            "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
-            "listener.name.plaintext.scram-sha-512.sasl.jaas.config=" + scram_jaas(kAdminUser)};
-        props.insert(props.end(), options_.broker_properties.begin(),
-                     options_.broker_properties.end());
-        opts.env.emplace_back("KMIRROR_BROKER_EXTRA", join_lines(props));
+    if (sasl) {
+        props.insert(props.end(),
+                     {"sasl.enabled.mechanisms=SCRAM-SHA-512",
+                      "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+                      "listener.name.plaintext.scram-sha-512.sasl.jaas.config=" +
+                          scram_jaas(kAdminUser)});
         std::vector<std::string> format_args;
         for (const auto& u : options_.scram_users) {
             format_args.emplace_back("--add-scram");
@@ -302,6 +306,31 @@ CommandResult KafkaCluster::script(const std::vector<std::string>& args) const {
         format_args.push_back("SCRAM-SHA-512=[name=" + kAdminUser.name +
                               ",password=" + kAdminUser.password + "]");
         opts.env.emplace_back("KMIRROR_FORMAT_EXTRA", join_lines(format_args));
+    }
+    if (tls) {
+        const auto& dir = tls->certificates;
+        props.insert(props.end(),
+                     {"ssl.keystore.type=PEM",
+                      "ssl.keystore.location=" + dir +
+                          (tls->wrong_host_name ? "/wrong-name-broker.pem" : "/broker.pem"),
+                      "ssl.truststore.type=PEM", "ssl.truststore.location=" + dir + "/ca.crt",
+                      std::string("ssl.client.auth=") +
+                          (tls->require_client_certificate ? "required" : "none"),
+                      // The broker as a client of itself: no name check (the
+                      // wrong-name certificate would fail it).
+                      "ssl.endpoint.identification.algorithm=",
+                      // CN=kmirror is User:kmirror, as Strimzi maps it.
+                      "ssl.principal.mapping.rules=RULE:^CN=([^,]*)$/$1/,DEFAULT"});
+    }
+    if (options_.authorizer) {
+        props.insert(props.end(),
+                     {"authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                      // admin: setup; broker: its own certificate; ANONYMOUS: the controller listener
+                      "super.users=User:" + kAdminUser.name + ";User:broker;User:ANONYMOUS"});
+    }
+    props.insert(props.end(), options_.broker_properties.begin(), options_.broker_properties.end());
+    if (!props.empty()) opts.env.emplace_back("KMIRROR_BROKER_EXTRA", join_lines(props));
+    if (sasl || tls) {
         std::string kcat;
         for (const auto& [k, v] : client_properties()) kcat += "-X " + k + "=" + v + " ";
         opts.env.emplace_back("KMIRROR_KCAT_ARGS", kcat);
@@ -311,11 +340,59 @@ CommandResult KafkaCluster::script(const std::vector<std::string>& args) const {
 }
 
 std::vector<std::pair<std::string, std::string>> KafkaCluster::client_properties() const {
-    if (options_.scram_users.empty()) return {};
-    return {{"security.protocol", "SASL_PLAINTEXT"},
-            {"sasl.mechanism", "SCRAM-SHA-512"},
-            {"sasl.username", kAdminUser.name},
-            {"sasl.password", kAdminUser.password}};
+    const bool sasl = !options_.scram_users.empty();
+    const auto& tls = options_.tls;
+    if (!sasl && !tls) return {};
+    std::vector<std::pair<std::string, std::string>> p{
+        {"security.protocol",
+         std::string(sasl ? "SASL_" : "") + (tls ? "SSL" : "PLAINTEXT")}};
+    if (sasl) {
+        p.insert(p.end(), {{"sasl.mechanism", "SCRAM-SHA-512"},
+                           {"sasl.username", kAdminUser.name},
+                           {"sasl.password", kAdminUser.password}});
+    }
+    if (tls) {
+        p.emplace_back("ssl.ca.location", tls->certificates + "/ca.crt");
+        if (tls->require_client_certificate) {
+            p.emplace_back("ssl.certificate.location", tls->certificates + "/admin.crt");
+            p.emplace_back("ssl.key.location", tls->certificates + "/admin.key");
+        }
+        if (tls->wrong_host_name) p.emplace_back("ssl.endpoint.identification.algorithm", "none");
+    }
+    return p;
+}
+
+std::string KafkaCluster::java_client_config() const {
+    const auto path = directory() + "/admin-client.properties";
+    std::ofstream out(path);
+    const bool sasl = !options_.scram_users.empty();
+    const auto& tls = options_.tls;
+    out << "security.protocol=" << (sasl ? "SASL_" : "") << (tls ? "SSL" : "PLAINTEXT") << "\n";
+    if (sasl) {
+        out << "sasl.mechanism=SCRAM-SHA-512\n"
+            << "sasl.jaas.config=" << scram_jaas(kAdminUser) << "\n";
+    }
+    if (tls) {
+        out << "ssl.truststore.type=PEM\nssl.truststore.location=" << tls->certificates
+            << "/ca.crt\n";
+        if (tls->require_client_certificate) {
+            out << "ssl.keystore.type=PEM\nssl.keystore.location=" << tls->certificates
+                << "/admin.pem\n";
+        }
+        if (tls->wrong_host_name) out << "ssl.endpoint.identification.algorithm=\n";
+    }
+    return path;
+}
+
+std::string make_certificates(const std::string& dir, const std::vector<std::string>& clients) {
+    std::string names = kAdminUser.name;
+    for (const auto& c : clients) names += " " + c;
+    CommandOptions opts;
+    opts.env.emplace_back("KMIRROR_CERT_CLIENTS", names);
+    const auto r = run_command(
+        {"/bin/bash", std::string(KMIRROR_SOURCE_DIR) + "/tests/harness/certs.sh", dir}, opts);
+    if (!r.ok()) throw std::runtime_error("harness: certs.sh " + dir + " failed:\n" + r.output);
+    return dir;
 }
 
 std::vector<std::pair<std::string, std::string>> client_properties_for(
@@ -360,6 +437,12 @@ CommandResult KafkaCluster::tool(const std::vector<std::string>& class_and_args)
     std::vector<std::string> args{"tool", name()};
     args.insert(args.end(), class_and_args.begin(), class_and_args.end());
     return script(args);
+}
+
+CommandResult KafkaCluster::acls(const std::vector<std::string>& args) const {
+    std::vector<std::string> all{"acls", name()};
+    all.insert(all.end(), args.begin(), args.end());
+    return script(all);
 }
 
 void KafkaCluster::down() {

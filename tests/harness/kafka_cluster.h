@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,9 +35,25 @@ struct ScramUser {
 };
 
 /// The user the broker itself and the harness's own clients (readiness probe,
-/// client_properties()) authenticate as on a SASL cluster; a super user where
-/// an authorizer is on.
+/// client_properties()) authenticate as on a secured cluster; a super user
+/// where an authorizer is on. Over mutual TLS it is the certificate CN=admin.
 inline const ScramUser kAdminUser{"admin", "admin-secret"};
+
+/// TLS on the client listener. Certificates come from tests/harness/certs.sh
+/// (make_certificates()): the broker's has SAN 127.0.0.1 and localhost.
+struct TlsOptions {
+    /// Directory made by make_certificates().
+    std::string certificates;
+    /// Mutual TLS: clients must present a certificate signed by the test CA;
+    /// its CN is the principal (User:kmirror for CN=kmirror).
+    bool require_client_certificate = false;
+    /// The broker presents a certificate for wrong.example.com instead.
+    bool wrong_host_name = false;
+};
+
+/// Makes (once) the test certificates of tests/harness/certs.sh in `dir`, with
+/// a client certificate for kAdminUser and for each of `clients`; returns `dir`.
+std::string make_certificates(const std::string& dir, const std::vector<std::string>& clients);
 
 struct ClusterOptions {
     /// Directory name under $KMIRROR_HARNESS_DIR (default /tmp/kmirror-harness):
@@ -55,6 +72,11 @@ struct ClusterOptions {
     /// SCRAM-SHA-512, and these users plus kAdminUser are created at format time
     /// (`kafka-storage format --add-scram`), the way Strimzi sets users up.
     std::vector<ScramUser> scram_users{};
+    /// TLS on the client listener (SSL, or SASL_SSL with scram_users).
+    std::optional<TlsOptions> tls{};
+    /// StandardAuthorizer on, with kAdminUser, the broker itself and the
+    /// controller listener as super users: others need ACLs.
+    bool authorizer = false;
 };
 
 class KafkaCluster {
@@ -75,9 +97,13 @@ public:
     /// "127.0.0.1:PORT"; the same for the cluster's whole life.
     [[nodiscard]] const std::string& bootstrap() const { return bootstrap_; }
     [[nodiscard]] int port() const { return port_; }
-    /// librdkafka properties the harness's own clients need here: for a SCRAM
-    /// cluster, kAdminUser's credentials; empty for a plaintext one.
+    /// librdkafka properties the harness's own clients need here (security
+    /// protocol, kAdminUser's credentials or certificate, the CA); empty for a
+    /// plaintext cluster.
     [[nodiscard]] std::vector<std::pair<std::string, std::string>> client_properties() const;
+    /// The same for Kafka's Java tools (`--command-config FILE`, e.g. AclCommand
+    /// through tool()); the file is written in directory().
+    [[nodiscard]] std::string java_client_config() const;
     /// The cluster's directory (server.properties, data/, broker.log).
     [[nodiscard]] std::string directory() const;
     [[nodiscard]] std::string broker_log() const { return directory() + "/broker.log"; }
@@ -97,6 +123,9 @@ public:
     /// argument is replaced by bootstrap(). Starts a JVM
     /// (about a second): prefer librdkafka's admin API in tests.
     CommandResult tool(const std::vector<std::string>& class_and_args) const;
+    /// Kafka's AclCommand (whichever class this Kafka version has) with
+    /// --bootstrap-server set, e.g. acls({"--command-config", f, "--add", ...}).
+    CommandResult acls(const std::vector<std::string>& args) const;
 
     /// Stops the broker and deletes its directory now; the destructor then has
     /// nothing left to do. Idempotent.

@@ -739,15 +739,13 @@ void expect_checkpoints_without_consumer_offsets(bool may_describe) {
                                        "sasl.mechanism=PLAIN\n"
                                        "sasl.jaas.config=" << jaas.substr(0, jaas.find(" user_admin"))
                                     << ";\n";
-    const auto acl = secured->tool({"org.apache.kafka.tools.AclCommand", "--bootstrap-server",
-                                    "{bootstrap}", "--command-config", admin_properties, "--add",
+    const auto acl = secured->acls({"--command-config", admin_properties, "--add",
                                     "--deny-principal", "User:kmirror", "--operation", "Read",
                                     "--topic", "__consumer_offsets"});
     ASSERT_TRUE(acl.ok()) << acl.output;
     if (may_describe) {
-        const auto describe = secured->tool(
-            {"org.apache.kafka.tools.AclCommand", "--bootstrap-server", "{bootstrap}",
-             "--command-config", admin_properties, "--add", "--allow-principal", "User:kmirror",
+        const auto describe = secured->acls(
+            {"--command-config", admin_properties, "--add", "--allow-principal", "User:kmirror",
              "--operation", "Describe", "--topic", "__consumer_offsets"});
         ASSERT_TRUE(describe.ok()) << describe.output;
     }

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -297,7 +298,15 @@ void KmirrorProcess::start() {
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+    for (char** e = environ; *e != nullptr; ++e) {
+        // A variable set for this process replaces an inherited one (getenv
+        // would return the first of two).
+        const std::string_view entry(*e);
+        const auto name = entry.substr(0, entry.find('='));
+        const bool replaced = std::any_of(env_.begin(), env_.end(),
+                                          [&](const auto& kv) { return kv.first == name; });
+        if (!replaced) env_strings.emplace_back(entry);
+    }
     for (const auto& [k, v] : env_) env_strings.push_back(k + "=" + v);
     std::vector<char*> envp;
     for (auto& e : env_strings) envp.push_back(e.data());

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
 #include <future>
 #include <iostream>
 #include <map>
@@ -14,6 +18,7 @@
 
 #include "tests/harness/kafka_cluster.h"
 #include "tests/harness/prometheus.h"
+#include "kafka/consumer.h"
 #include "tests/harness/wait.h"
 #include "tests/integration/mirror_fixture.h"
 
@@ -167,6 +172,261 @@ TEST_P(ScramSource, AWrongPasswordEndsKmirrorWithExitCodeOneUnderFailFast) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Versions, ScramSource, ::testing::ValuesIn(kVersions), version_name);
+
+// ---- TLS, mutual TLS and ACLs ---------------------------------------------------------------
+
+/// One AclCommand call on `cluster` as its admin: ALLOW `operations` to
+/// User:kmirror on one resource ("--topic X", "--group Y", "--cluster").
+void grant(const harness::KafkaCluster& cluster, const std::vector<std::string>& resource,
+           const std::vector<std::string>& operations, bool prefixed) {
+    std::vector<std::string> args{"--command-config", cluster.java_client_config(), "--add",
+                                  "--allow-principal", "User:kmirror"};
+    args.insert(args.end(), resource.begin(), resource.end());
+    if (prefixed) args.insert(args.end(), {"--resource-pattern-type", "prefixed"});
+    for (const auto& op : operations) args.insert(args.end(), {"--operation", op});
+    const auto r = cluster.acls(args);
+    ASSERT_TRUE(r.ok()) << r.output;
+}
+
+/// The ACLs docs/security.md lists, for a flow from `source` (topics named
+/// `topic_prefix`...) into `target` with the prefix policy and alias "primary".
+/// Keep both in step: this is the test that the documented set suffices.
+void grant_documented_acls(const harness::KafkaCluster& source,
+                           const harness::KafkaCluster& target, const std::string& topic_prefix) {
+    // source: read the mirrored topics and their configs
+    grant(source, {"--topic", topic_prefix}, {"Read", "Describe", "DescribeConfigs"}, true);
+    // source: the flow's consumer group (kmirror.<flow>) and kmirror's own probes
+    grant(source, {"--group", "kmirror."}, {"Read", "Describe"}, true);
+    // source: heartbeats and MM2's offset-syncs topic, which kmirror creates and writes
+    // (heartbeats are mirrored like any topic, so read too)
+    grant(source, {"--topic", "heartbeats"},
+          {"Create", "Write", "Read", "Describe", "DescribeConfigs"}, false);
+    grant(source, {"--topic", "mm2-offset-syncs."},
+          {"Create", "Write", "Read", "Describe", "DescribeConfigs"}, true);
+    // source: the groups whose commits become checkpoints (list, describe, offsets),
+    // and __consumer_offsets to follow their commits as they happen
+    grant(source, {"--group", "*"}, {"Describe"}, false);
+    grant(source, {"--topic", "__consumer_offsets"}, {"Read", "Describe"}, false);
+    // target: the mirrored topics (created, grown, configured, written) and
+    // <source>.checkpoints.internal, all under the "primary." prefix
+    grant(target, {"--topic", "primary."},
+          {"Create", "Write", "Read", "Describe", "DescribeConfigs", "AlterConfigs", "Alter"},
+          true);
+}
+
+class Secured : public ::testing::Test {
+public:
+    // A SASL_SSL/SCRAM-SHA-512 source and a mutual-TLS target, both with an
+    // authorizer, and a TLS cluster whose certificate names another host.
+    static void SetUpTestSuite() {
+        certificates() = harness::make_certificates(
+            (std::filesystem::temp_directory_path() / unique_name("kmirror-certs")).string(),
+            {"kmirror"});
+        const harness::TlsOptions tls{.certificates = certificates()};
+        auto source = std::async(std::launch::async, [&] {
+            return harness::KafkaCluster::start({.name = unique_name("sasl-ssl"),
+                                                 .scram_users = {kMirrorUser},
+                                                 .tls = tls,
+                                                 .authorizer = true});
+        });
+        auto target = std::async(std::launch::async, [&] {
+            auto mutual = tls;
+            mutual.require_client_certificate = true;
+            return harness::KafkaCluster::start(
+                {.name = unique_name("mtls"), .tls = mutual, .authorizer = true});
+        });
+        auto wrong = std::async(std::launch::async, [&] {
+            auto named = tls;
+            named.wrong_host_name = true;
+            return harness::KafkaCluster::start({.name = unique_name("wrong-name"), .tls = named});
+        });
+        source_ = source.get();
+        target_ = target.get();
+        wrong_name_ = wrong.get();
+        grant_documented_acls(*source_, *target_, "sec-");
+    }
+    static void TearDownTestSuite() {
+        source_.reset();
+        target_.reset();
+        wrong_name_.reset();
+        std::filesystem::remove_all(certificates());
+    }
+
+protected:
+    static std::string& certificates() {
+        static std::string dir;
+        return dir;
+    }
+
+    /// kmirror's view of the clusters: its SCRAM user over TLS on the source,
+    /// its client certificate (CN=kmirror) on the target.
+    static std::string clusters_yaml(const std::string& target_bootstrap,
+                                     const std::string& target_ca) {
+        std::ostringstream y;
+        y << "clusters:\n"
+          << "  primary:\n"
+          << "    bootstrap: \"" << source_->bootstrap() << "\"\n"
+          << "    properties:\n"
+          << "      security.protocol: SASL_SSL\n"
+          << "      sasl.mechanism: SCRAM-SHA-512\n"
+          << "      sasl.username: " << kMirrorUser.name << "\n"
+          << "      sasl.password: \"${env:KMIRROR_TEST_PRIMARY_PASSWORD}\"\n"
+          << "      ssl.ca.location: " << certificates() << "/ca.crt\n"
+          << "  dr:\n"
+          << "    bootstrap: \"" << target_bootstrap << "\"\n"
+          << "    properties:\n"
+          << "      security.protocol: SSL\n"
+          << "      ssl.ca.location: " << target_ca << "\n"
+          << "      ssl.certificate.location: " << certificates() << "/kmirror.crt\n"
+          << "      ssl.key.location: " << certificates() << "/kmirror.key\n";
+        return y.str();
+    }
+    static std::string flow_yaml(const std::string& flow, const std::string& include,
+                                 const std::string& extra = "") {
+        std::ostringstream y;
+        y << "flows:\n"
+          << "  - name: " << flow << "\n"
+          << "    source: primary\n"
+          << "    target: dr\n"
+          << "    topics: { include: [\"" << include << "\"] }\n"
+          << "    checkpoint_interval: 1s\n"
+          << extra << "shutdown: { timeout: 20s }\n"
+          << "http: { listen: \"127.0.0.1:0\" }\n";
+        return y.str();
+    }
+
+    static std::unique_ptr<harness::KafkaCluster> source_;
+    static std::unique_ptr<harness::KafkaCluster> target_;
+    static std::unique_ptr<harness::KafkaCluster> wrong_name_;
+};
+
+std::unique_ptr<harness::KafkaCluster> Secured::source_;
+std::unique_ptr<harness::KafkaCluster> Secured::target_;
+std::unique_ptr<harness::KafkaCluster> Secured::wrong_name_;
+
+TEST_F(Secured, MirrorsFromSaslSslToMutualTlsWithOnlyTheDocumentedAcls) {
+    // given a topic and a consumer group's commit on the secured source
+    const auto topic = unique_name("sec");
+    create_topic(source_->bootstrap(), topic, 2);
+    std::vector<kafka::Record> records;
+    for (int i = 0; i < 2'000; ++i) {
+        records.push_back({topic, i % 2, "k" + std::to_string(i), "v" + std::to_string(i),
+                           {{"h", "x"}}, 0});
+    }
+    produce(source_->bootstrap(), records);
+    const auto group = unique_name("app");
+    {
+        kafka::Consumer app(settings_for("test", source_->bootstrap()),
+                            {{"group.id", group}, {"enable.auto.commit", "false"}});
+        ASSERT_TRUE(app.commit({{topic, 0, 300}, {topic, 1, 400}}, false));
+        app.close(10s);
+    }
+
+    // when kmirror mirrors it, authorized by nothing but the documented ACLs
+    KmirrorProcess kmirror(clusters_yaml(target_->bootstrap(), certificates() + "/ca.crt") +
+                               flow_yaml(topic, topic),
+                           "secured");
+    kmirror.set_env("KMIRROR_TEST_PRIMARY_PASSWORD", kMirrorUser.password);
+    // (and for `kmirror translate`, run from this process)
+    ::setenv("KMIRROR_TEST_PRIMARY_PASSWORD", kMirrorUser.password.c_str(), 1);
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    ASSERT_TRUE(wait_for_commits_at_end(source_->bootstrap(), "kmirror." + topic, topic, 120s))
+        << kmirror.log();
+
+    // then every record arrived, the group's checkpoint too,
+    expect_same_records(read_topic(source_->bootstrap(), topic),
+                        read_topic(target_->bootstrap(), "primary." + topic));
+    std::string translated;
+    EXPECT_TRUE(harness::wait_until(
+        [&] {
+            auto [code, out] = run_kmirror({"translate", "-c", kmirror.config_path(), "--flow",
+                                            topic, "--group", group});
+            translated = std::move(out);
+            return code == 0 && translated.find("exact") != std::string::npos &&
+                   translated.find("300") != std::string::npos &&
+                   translated.find("400") != std::string::npos;
+        },
+        60s, "the group translated from its checkpoints"))
+        << translated << "\n"
+        << kmirror.log();
+    // no operation was denied,
+    auto log = kmirror.log();
+    std::transform(log.begin(), log.end(), log.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (const auto* denied : {"authorization failed", "authorization_failed", "not authorized"}) {
+        EXPECT_EQ(log.find(denied), std::string::npos) << denied << "\n" << kmirror.log();
+    }
+    // and the password shows nowhere: not in the log, /status or /metrics
+    const auto address = "127.0.0.1:" + std::to_string(kmirror.http_port());
+    for (const auto* path : {"/status", "/metrics", "/readyz"}) {
+        const auto r = harness::http_get(address, path);
+        EXPECT_EQ(r.body.find(kMirrorUser.password), std::string::npos) << path;
+    }
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(60s), 0) << kmirror.log();
+    EXPECT_EQ(kmirror.log().find(kMirrorUser.password), std::string::npos);
+}
+
+TEST_F(Secured, AClientThatTrustsAnotherCaIsRefusedWithATlsError) {
+    const auto topic = unique_name("sec-ca");
+    KmirrorProcess kmirror(clusters_yaml(target_->bootstrap(), certificates() + "/other-ca.crt") +
+                               flow_yaml(topic, topic),
+                           "wrong-ca");
+    kmirror.set_env("KMIRROR_TEST_PRIMARY_PASSWORD", kMirrorUser.password);
+    kmirror.add_run_argument("--fail-fast");
+    kmirror.start();
+    EXPECT_EQ(kmirror.wait_exit(30s), 1) << kmirror.log();
+    EXPECT_NE(kmirror.log().find("target cluster 'dr' at " + target_->bootstrap() +
+                                 " refused kmirror: TLS handshake failed"),
+              std::string::npos)
+        << kmirror.log();
+    EXPECT_NE(kmirror.log().find("certificate verify failed"), std::string::npos) << kmirror.log();
+}
+
+TEST_F(Secured, ABrokerCertificateForAnotherHostNameIsRefusedWithATlsError) {
+    const auto topic = unique_name("sec-name");
+    std::ostringstream y;
+    y << "clusters:\n"
+      << "  primary:\n"
+      << "    bootstrap: \"" << wrong_name_->bootstrap() << "\"\n"
+      << "    properties:\n"
+      << "      security.protocol: SSL\n"
+      << "      ssl.ca.location: " << certificates() << "/ca.crt\n"
+      << "  dr: { bootstrap: \"" << target() << "\" }\n";
+    KmirrorProcess kmirror(y.str() + flow_yaml(topic, topic), "wrong-name");
+    kmirror.add_run_argument("--fail-fast");
+    kmirror.start();
+    EXPECT_EQ(kmirror.wait_exit(30s), 1) << kmirror.log();
+    EXPECT_NE(kmirror.log().find("source cluster 'primary' at " + wrong_name_->bootstrap() +
+                                 " refused kmirror: TLS handshake failed"),
+              std::string::npos)
+        << kmirror.log();
+}
+
+TEST_F(Secured, AMissingCreateAclIsReportedNamingTheTopicAndTheOperation) {
+    // given a flow whose target names ("denied.<topic>") no ACL covers
+    const auto topic = unique_name("sec-denied");
+    create_topic(source_->bootstrap(), topic, 1);
+    produce(source_->bootstrap(), {{topic, 0, "k", "v", {}, 0}});
+    KmirrorProcess kmirror(
+        clusters_yaml(target_->bootstrap(), certificates() + "/ca.crt") +
+            flow_yaml(topic, topic, "    rename: { policy: template, format: \"denied.{topic}\" }\n"),
+        "denied");
+    kmirror.set_env("KMIRROR_TEST_PRIMARY_PASSWORD", kMirrorUser.password);
+    kmirror.start();
+    // then the log says which topic and which operation, on which cluster
+    const std::string expected = "cannot create topic 'denied." + topic +
+                                 "' on target cluster 'dr': not authorized: kmirror's user needs "
+                                 "the CREATE operation on topic 'denied." + topic + "'";
+    EXPECT_TRUE(harness::wait_until(
+        [&] { return kmirror.log().find(expected) != std::string::npos; }, 60s,
+        "the denied creation in the log"))
+        << kmirror.log();
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(60s), 0) << kmirror.log();
+    EXPECT_EQ(kmirror.log().find(kMirrorUser.password), std::string::npos);
+}
 
 }  // namespace
 }  // namespace kmirror::test
