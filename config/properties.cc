@@ -236,6 +236,12 @@ void read_properties(Reader& reader, const Entry& entry, std::vector<ClusterProp
             continue;
         }
         check_rules(reader, key_mark, path, *key, value);
+        if (*key == "ssl.endpoint.identification.algorithm" && equals_ignoring_case(value, "none")) {
+            reader.warning(key_mark, path,
+                           "host name verification is off: any certificate the CA signed, for "
+                           "any host, is accepted as this cluster's (librdkafka's default "
+                           "'https' checks it)");
+        }
         out.push_back(ClusterProperty{
             .key = *key,
             .value = Secret(std::move(value)),

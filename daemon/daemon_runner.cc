@@ -58,7 +58,7 @@ void keep_flushing(boost::asio::steady_timer& timer, checkpoints::OffsetRangeSto
 int run_daemon(const config::Config& config, const metrics::BuildInfo& build,
                const RunOptions& options) {
     boost::asio::io_context io;
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
     boost::asio::steady_timer watchdog(io);
     boost::asio::steady_timer range_flush(io);
     int exit_code = kExitOk;
@@ -123,10 +123,20 @@ int run_daemon(const config::Config& config, const metrics::BuildInfo& build,
         return metrics::HttpResponse{200, "application/json", status_json(flows)};
     });
 
-    signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-        if (ec) return;
-        stop_all(kExitOk, signo == SIGTERM ? "SIGTERM" : "SIGINT");
-    });
+    // SIGHUP's default action would kill kmirror without draining; until it
+    // reloads the configuration (#10) it is acknowledged and ignored.
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int signo) {
+            if (ec) return;
+            if (signo == SIGHUP) {
+                spdlog::warn("SIGHUP: reloading the configuration is not supported yet; "
+                             "kmirror keeps running with the one it started with");
+                signals.async_wait(on_signal);
+                return;
+            }
+            stop_all(kExitOk, signo == SIGTERM ? "SIGTERM" : "SIGINT");
+        };
+    signals.async_wait(on_signal);
     // Serving before the flows start: /readyz says why a flow is not running.
     http->start();
     spdlog::info("http on {} (port {}); starting {} flow(s)", config.http.listen, http->port(),

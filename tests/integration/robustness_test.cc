@@ -149,6 +149,38 @@ TEST(Robustness, SigtermDrainsSoARestartHasNoDuplicatesAndNoGaps) {
     EXPECT_EQ(count(copy), count(src));
 }
 
+TEST(Robustness, SighupWhileMirroringNeitherStopsNorDropsAnything) {
+    // given kmirror mirroring a stream
+    const auto topic = unique_name("sighup");
+    create_topic(source(), topic, 2);
+    KmirrorProcess kmirror(flow_config(topic, source(), target(), topic), "sighup");
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    auto producer = produce_in_background(topic, 2, 10, 200, 100ms);
+
+    // when it gets SIGHUP in the middle of it (which used to kill it undrained)
+    ASSERT_TRUE(harness::wait_until(
+        [&] { return partition_count(target(), "primary." + topic) == 2; }, 30s,
+        "the target topic"));
+    kmirror.signal(SIGHUP);
+    producer.join();
+
+    // then it goes on running and mirrors every record exactly once
+    ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + topic, topic, 60s))
+        << kmirror.log();
+    EXPECT_TRUE(kmirror.running()) << kmirror.log();
+    EXPECT_NE(kmirror.log().find("SIGHUP: reloading the configuration is not supported yet"),
+              std::string::npos)
+        << kmirror.log();
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(40s), 0) << kmirror.log();
+    const auto src = read_topic(source(), topic);
+    const auto t = tally(src, read_topic(target(), "primary." + topic));
+    EXPECT_EQ(count(src), 2'000u);
+    EXPECT_EQ(t.missing, 0u);
+    EXPECT_EQ(t.duplicates(), 0u);
+}
+
 TEST(Robustness, SourceRecordsDeletedBeforeTheyWereCopiedAreReportedNotSkipped) {
     const auto topic = unique_name("overrun");
     create_topic(source(), topic, 1);

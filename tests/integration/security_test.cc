@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <map>
@@ -60,7 +61,10 @@ protected:
 
     /// A flow from the SCRAM source to the plaintext target; the password is
     /// read from the environment variable KMIRROR_TEST_PRIMARY_PASSWORD.
-    static std::string config(const std::string& flow, const std::string& topic) {
+    /// `extra_properties`: more lines of the source's properties (6 spaces in).
+    static std::string config(const std::string& flow, const std::string& topic,
+                              const std::string& extra_properties = "",
+                              const std::string& log_level = "info") {
         std::ostringstream y;
         y << "clusters:\n"
           << "  primary:\n"
@@ -70,12 +74,13 @@ protected:
           << "      sasl.mechanism: SCRAM-SHA-512\n"
           << "      sasl.username: " << kMirrorUser.name << "\n"
           << "      sasl.password: \"${env:KMIRROR_TEST_PRIMARY_PASSWORD}\"\n"
-          << "  dr: { bootstrap: \"" << target() << "\" }\n"
+          << extra_properties << "  dr: { bootstrap: \"" << target() << "\" }\n"
           << "flows:\n"
           << "  - name: " << flow << "\n"
           << "    source: primary\n"
           << "    target: dr\n"
           << "    topics: { include: [\"" << topic << "\"] }\n"
+          << "log: { level: " << log_level << " }\n"
           << "shutdown: { timeout: 20s }\n"
           << "http: { listen: \"127.0.0.1:0\" }\n";
         return y.str();
@@ -116,6 +121,31 @@ TEST_P(ScramSource, MirrorsEveryRecordWithThePasswordFromTheEnvironment) {
                         read_topic(target(), "primary." + topic));
     // and the password appears nowhere in what kmirror printed
     EXPECT_EQ(kmirror.log().find(kMirrorUser.password), std::string::npos);
+}
+
+TEST_P(ScramSource, ThePasswordNeverShowsInLibrdkafkasDebugOutput) {
+    // given kmirror logging everything librdkafka says (debug: all)
+    const auto topic = unique_name("debug");
+    create_topic(source().bootstrap(), topic, 1);
+    produce(source().bootstrap(), {{topic, 0, "k", "v", {}, 0}});
+    KmirrorProcess kmirror(config(topic, topic, "      debug: all\n", "debug"), "debug");
+    kmirror.set_env("KMIRROR_TEST_PRIMARY_PASSWORD", kMirrorUser.password);
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log().substr(0, 20'000);
+    ASSERT_TRUE(wait_for_commits_at_end(source().bootstrap(), "kmirror." + topic, topic, 60s));
+    ::setenv("KMIRROR_TEST_PRIMARY_PASSWORD", kMirrorUser.password.c_str(), 1);
+    const auto check_config = run_kmirror({"check-config", "-c", kmirror.config_path()});
+    EXPECT_EQ(check_config.first, 0) << check_config.second;
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(60s), 0);
+
+    // then its SASL handshake and configuration were logged, the password not
+    const auto log = kmirror.log();
+    EXPECT_NE(log.find("SCRAM"), std::string::npos) << "no SASL debug output at all";
+    EXPECT_NE(log.find("sasl.username"), std::string::npos) << "no configuration dump";
+    EXPECT_EQ(log.find(kMirrorUser.password), std::string::npos) << "the password was logged";
+    EXPECT_EQ(check_config.second.find(kMirrorUser.password), std::string::npos)
+        << check_config.second;
 }
 
 TEST_P(ScramSource, AWrongPasswordIsReportedByClusterWithinThirtySecondsAndKeepsReadyzFalse) {
@@ -260,8 +290,14 @@ protected:
 
     /// kmirror's view of the clusters: its SCRAM user over TLS on the source,
     /// its client certificate (CN=kmirror) on the target.
+    /// The target's client certificate as PEM files.
+    static std::string pem_client_certificate() {
+        return "      ssl.certificate.location: " + certificates() + "/kmirror.crt\n" +
+               "      ssl.key.location: " + certificates() + "/kmirror.key\n";
+    }
     static std::string clusters_yaml(const std::string& target_bootstrap,
-                                     const std::string& target_ca) {
+                                     const std::string& target_ca,
+                                     const std::string& client_certificate = pem_client_certificate()) {
         std::ostringstream y;
         y << "clusters:\n"
           << "  primary:\n"
@@ -277,8 +313,7 @@ protected:
           << "    properties:\n"
           << "      security.protocol: SSL\n"
           << "      ssl.ca.location: " << target_ca << "\n"
-          << "      ssl.certificate.location: " << certificates() << "/kmirror.crt\n"
-          << "      ssl.key.location: " << certificates() << "/kmirror.key\n";
+          << client_certificate;
         return y.str();
     }
     static std::string flow_yaml(const std::string& flow, const std::string& include,
@@ -366,6 +401,36 @@ TEST_F(Secured, MirrorsFromSaslSslToMutualTlsWithOnlyTheDocumentedAcls) {
     kmirror.signal(SIGTERM);
     EXPECT_EQ(kmirror.wait_exit(60s), 0) << kmirror.log();
     EXPECT_EQ(kmirror.log().find(kMirrorUser.password), std::string::npos);
+}
+
+TEST_F(Secured, MutualTlsWorksWithThePkcs12KeystoreOfAStrimziUserSecret) {
+    // given the client certificate as user.p12 + user.password, as a Strimzi
+    // KafkaUser secret holds it, the password read from its file
+    const auto topic = unique_name("sec-p12");
+    create_topic(source_->bootstrap(), topic, 1);
+    std::vector<kafka::Record> records;
+    for (int i = 0; i < 100; ++i) records.push_back({topic, 0, "k", std::to_string(i), {}, 0});
+    produce(source_->bootstrap(), records);
+    const auto keystore = "      ssl.keystore.location: " + certificates() + "/kmirror.p12\n" +
+                          "      ssl.keystore.password: \"${file:" + certificates() +
+                          "/kmirror.password}\"\n";
+    KmirrorProcess kmirror(
+        clusters_yaml(target_->bootstrap(), certificates() + "/ca.crt", keystore) +
+            flow_yaml(topic, topic),
+        "p12");
+    kmirror.set_env("KMIRROR_TEST_PRIMARY_PASSWORD", kMirrorUser.password);
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    ASSERT_TRUE(wait_for_commits_at_end(source_->bootstrap(), "kmirror." + topic, topic, 60s))
+        << kmirror.log();
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(60s), 0) << kmirror.log();
+    expect_same_records(read_topic(source_->bootstrap(), topic),
+                        read_topic(target_->bootstrap(), "primary." + topic));
+    std::string keystore_password;
+    std::getline(std::ifstream(certificates() + "/kmirror.password"), keystore_password);
+    ASSERT_FALSE(keystore_password.empty());
+    EXPECT_EQ(kmirror.log().find(keystore_password), std::string::npos);
 }
 
 TEST_F(Secured, AClientThatTrustsAnotherCaIsRefusedWithATlsError) {

@@ -155,6 +155,19 @@ TEST(ClusterProperties, RefusesSettingsThatWouldMirrorAbortedDataDropRecordsOrCh
     EXPECT_EQ(r.errors.size(), 4U) << testing::all_errors(r);
 }
 
+TEST(ClusterProperties, WarnsWhenHostNameVerificationIsTurnedOff) {
+    const ParseResult r =
+        parse(with_properties("      ssl.endpoint.identification.algorithm: none\n"));  // 4
+    ASSERT_TRUE(r.config) << testing::all_errors(r);
+    ASSERT_EQ(r.warnings.size(), 1U);
+    const auto text = to_string(r.warnings[0]);
+    EXPECT_NE(text.find("kmirror.yaml:4:7: clusters.primary.properties."
+                        "ssl.endpoint.identification.algorithm: "),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("host name verification is off"), std::string::npos) << text;
+}
+
 TEST(ClusterProperties, AcceptsSafetyPropertiesSetToKmirrorsOwnValues) {
     const ParseResult r =
         parse(with_properties("      enable.auto.commit: false\n"
