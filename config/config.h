@@ -25,10 +25,40 @@ struct ClusterProperty {
     int column = 0;
 };
 
+enum class SecurityProtocol { plaintext, ssl, sasl_plaintext, sasl_ssl };
+enum class SaslMechanism { plain, scram_sha_256, scram_sha_512 };
+
+/// `security.tls`: for protocol SSL or SASL_SSL. Paths of PEM files, or a
+/// PKCS#12 keystore (what a Strimzi KafkaUser secret holds as user.p12).
+struct Tls {
+    std::string ca;    ///< CA certificate(s) the brokers' certificates must chain to
+    std::string cert;  ///< client certificate (mutual TLS)
+    std::string key;   ///< its private key
+    Secret key_password;
+    std::string keystore;  ///< PKCS#12 file instead of cert + key
+    Secret keystore_password;
+    bool verify_hostname = true;
+};
+
+/// `security.sasl`: for protocol SASL_PLAINTEXT or SASL_SSL.
+struct Sasl {
+    SaslMechanism mechanism = SaslMechanism::scram_sha_512;
+    std::string username;
+    Secret password;
+};
+
+struct Security {
+    SecurityProtocol protocol = SecurityProtocol::plaintext;
+    Tls tls;
+    Sasl sasl;
+};
+
 struct Cluster {
     std::string alias;
     std::string bootstrap;
     std::vector<ClusterProperty> properties;  ///< passed verbatim to rd_kafka_conf_set
+    /// Stands for librdkafka properties (config/security.h); none may repeat in `properties`.
+    std::optional<Security> security;
 };
 
 enum class RenamePolicy { prefix, identity, template_ };

@@ -29,6 +29,7 @@ enum class FieldType {
     section_map,   ///< a map of name -> section (clusters)
     section_list,  ///< a list of sections (flows)
     properties,    ///< librdkafka property -> scalar, passed verbatim
+    secret,        ///< a string, ${env:}/${file:} resolved, never printed
 };
 
 /// A validator beyond the type: returns why `value` is invalid, or "" if it is fine.

@@ -1,5 +1,7 @@
 #include "config/reader.h"
 
+#include "config/properties.h"
+
 #include "config/duration.h"
 
 #include <algorithm>
@@ -167,6 +169,25 @@ bool Reader::read(const FieldSpec& spec, const Entry& entry, std::string& out) {
         }
     }
     out = value;
+    return true;
+}
+
+bool Reader::read(const FieldSpec& /*spec*/, const Entry& entry, Secret& out) {
+    if (!expect_scalar(entry, "a string")) {
+        return false;
+    }
+    std::string value;
+    std::string why;
+    bool referenced = false;
+    if (!interpolate(entry.node.Scalar(), base_dir_.string(), value, why, referenced)) {
+        error(entry.mark, entry.path, std::move(why));
+        return false;
+    }
+    if (value.empty()) {
+        error(entry.mark, entry.path, "must not be empty");
+        return false;
+    }
+    out = Secret(std::move(value));
     return true;
 }
 

@@ -42,6 +42,8 @@ public:
     /// Typed reads. Each one reports a diagnostic and returns false, leaving
     /// `out` untouched, when the value has the wrong type or fails the spec.
     bool read(const FieldSpec& spec, const Entry& entry, std::string& out);
+    /// A secret: ${env:NAME} and ${file:PATH} resolved; never in a diagnostic.
+    bool read(const FieldSpec& spec, const Entry& entry, Secret& out);
     bool read(const FieldSpec& spec, const Entry& entry, int& out);
     bool read(const FieldSpec& spec, const Entry& entry, bool& out);
     bool read(const FieldSpec& spec, const Entry& entry, Duration& out);

@@ -59,6 +59,8 @@ std::string type_name(const FieldSpec& spec) {
             return "list of maps";
         case FieldType::properties:
             return "map of string to scalar";
+        case FieldType::secret:
+            return "secret string";
     }
     return "";
 }

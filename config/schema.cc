@@ -4,6 +4,7 @@
 #include "config/member_field.h"
 #include "config/properties.h"
 #include "config/reader.h"
+#include "config/security.h"
 
 #include <array>
 #include <string>
@@ -23,7 +24,136 @@ constexpr std::array<std::string_view, 7> log_level_names{"trace", "debug",    "
 
 // ---- the tables, innermost first ---------------------------------------------------------------
 
-constexpr std::array<Field<Cluster>, 2> cluster_fields{{
+/// A path or name that is simply absent when not set (no `ca: ""` in check-config).
+template <auto Member>
+std::optional<YAML::Node> dump_if_set(const FieldSpec& /*spec*/, const OwnerOf<Member>& in) {
+    if ((in.*Member).empty()) return std::nullopt;
+    return YAML::Node(in.*Member);
+}
+
+/// Secrets print as "[secret]", and not at all when not set.
+template <auto Member>
+std::optional<YAML::Node> dump_secret(const FieldSpec& /*spec*/, const OwnerOf<Member>& in) {
+    if ((in.*Member).empty()) return std::nullopt;
+    return YAML::Node("[secret]");
+}
+
+constexpr std::array<Field<Tls>, 7> tls_fields{{
+    {.spec = {.key = "ca",
+              .type = FieldType::string,
+              .description = "PEM file of the CA certificate(s) the brokers' certificates must "
+                             "chain to (Strimzi: the cluster CA secret's `ca.crt`); librdkafka "
+                             "`ssl.ca.location`. Unset: the system's CAs."},
+     .read = read_member<&Tls::ca>,
+     .dump = dump_if_set<&Tls::ca>},
+    {.spec = {.key = "cert",
+              .type = FieldType::string,
+              .description = "PEM file of the client certificate, for mutual TLS (Strimzi "
+                             "KafkaUser: `user.crt`); with `key`."},
+     .read = read_member<&Tls::cert>,
+     .dump = dump_if_set<&Tls::cert>},
+    {.spec = {.key = "key",
+              .type = FieldType::string,
+              .description = "PEM file of the client certificate's private key (`user.key`)."},
+     .read = read_member<&Tls::key>,
+     .dump = dump_if_set<&Tls::key>},
+    {.spec = {.key = "key_password",
+              .type = FieldType::secret,
+              .description = "Password of an encrypted `key`; `${env:NAME}` or `${file:PATH}`.",
+              .secret = true},
+     .read = read_member<&Tls::key_password>,
+     .dump = dump_secret<&Tls::key_password>},
+    {.spec = {.key = "keystore",
+              .type = FieldType::string,
+              .description = "PKCS#12 file with the client certificate and key, instead of "
+                             "`cert` and `key` (`user.p12`)."},
+     .read = read_member<&Tls::keystore>,
+     .dump = dump_if_set<&Tls::keystore>},
+    {.spec = {.key = "keystore_password",
+              .type = FieldType::secret,
+              .description = "Password of `keystore` (`user.password`); `${env:NAME}` or "
+                             "`${file:PATH}`.",
+              .secret = true},
+     .read = read_member<&Tls::keystore_password>,
+     .dump = dump_secret<&Tls::keystore_password>},
+    {.spec = {.key = "verify_hostname",
+              .type = FieldType::boolean,
+              .description = "Check that a broker's certificate names the host kmirror connects "
+                             "to. Turning it off is accepted with a warning."},
+     .read = read_member<&Tls::verify_hostname>,
+     .dump = dump_member<&Tls::verify_hostname>},
+}};
+
+constexpr Table<Tls> tls_table{
+    .name = "clusters.<alias>.security.tls",
+    .description = "TLS, for protocol `SSL` or `SASL_SSL`.",
+    .fields = tls_fields,
+    .make_default = [] { return Tls{}; },
+};
+
+constexpr std::array<Field<Sasl>, 3> sasl_fields{{
+    {.spec = {.key = "mechanism",
+              .type = FieldType::enumeration,
+              .description = "SASL mechanism (Strimzi's default user authentication is "
+                             "SCRAM-SHA-512).",
+              .allowed = kSaslMechanismNames},
+     .read = read_member<&Sasl::mechanism>,
+     .dump = dump_member<&Sasl::mechanism>},
+    {.spec = {.key = "username",
+              .type = FieldType::string,
+              .description = "SASL user name."},
+     .read = read_member<&Sasl::username>,
+     .dump = dump_if_set<&Sasl::username>},
+    {.spec = {.key = "password",
+              .type = FieldType::secret,
+              .description = "SASL password; `${env:NAME}` or `${file:PATH}` (Strimzi: the "
+                             "KafkaUser secret's `password`).",
+              .secret = true},
+     .read = read_member<&Sasl::password>,
+     .dump = dump_secret<&Sasl::password>},
+}};
+
+constexpr Table<Sasl> sasl_table{
+    .name = "clusters.<alias>.security.sasl",
+    .description = "SASL authentication, for protocol `SASL_PLAINTEXT` or `SASL_SSL`.",
+    .fields = sasl_fields,
+    .make_default = [] { return Sasl{}; },
+};
+
+constexpr std::array<Field<Security>, 3> security_fields{{
+    {.spec = {.key = "protocol",
+              .type = FieldType::enumeration,
+              .description = "How kmirror talks to the brokers (librdkafka "
+                             "`security.protocol`).",
+              .required = true,
+              .allowed = kSecurityProtocolNames},
+     .read = read_member<&Security::protocol>,
+     .dump = dump_member<&Security::protocol>},
+    {.spec = {.key = "tls",
+              .type = FieldType::section,
+              .description = "TLS settings.",
+              .section = "clusters.<alias>.security.tls"},
+     .read = read_section<&Security::tls, tls_table>,
+     .dump = dump_section<&Security::tls, tls_table>},
+    {.spec = {.key = "sasl",
+              .type = FieldType::section,
+              .description = "SASL settings.",
+              .section = "clusters.<alias>.security.sasl"},
+     .read = read_section<&Security::sasl, sasl_table>,
+     .dump = dump_section<&Security::sasl, sasl_table>},
+}};
+
+constexpr Table<Security> security_table{
+    .name = "clusters.<alias>.security",
+    .description =
+        "How to reach a secured cluster, in the words of Kafka's own tools instead of "
+        "librdkafka's property names. Each key stands for a librdkafka property "
+        "(see [docs/security.md](security.md)), which `properties:` may then not set as well.",
+    .fields = security_fields,
+    .make_default = [] { return Security{}; },
+};
+
+constexpr std::array<Field<Cluster>, 3> cluster_fields{{
     {.spec = {.key = "bootstrap",
               .type = FieldType::string,
               .description = "Bootstrap brokers, `host:port[,host:port...]` (librdkafka "
@@ -42,6 +172,21 @@ constexpr std::array<Field<Cluster>, 2> cluster_fields{{
                 Cluster& out) { read_properties(reader, entry, out.properties); },
      .dump = [](const FieldSpec&, const Cluster& in) -> std::optional<YAML::Node> {
          return dump_properties(in.properties);
+     }},
+    {.spec = {.key = "security",
+              .type = FieldType::section,
+              .description = "TLS and SASL settings (protocol, CA, client certificate or "
+                             "keystore, user), an alternative to setting librdkafka's "
+                             "properties by hand.",
+              .section = "clusters.<alias>.security"},
+     .read = [](Reader& reader, const FieldSpec&, const Entry& entry,
+                Cluster& out) {
+         out.security.emplace();
+         read_table(reader, security_table, entry, *out.security);
+     },
+     .dump = [](const FieldSpec&, const Cluster& in) -> std::optional<YAML::Node> {
+         if (!in.security) return std::nullopt;
+         return dump_table(security_table, *in.security);
      }},
 }};
 
@@ -590,6 +735,8 @@ YAML::Node dump_config(const Config& config) { return dump_table(config_table, c
 
 std::vector<TableDoc> schema_docs() {
     return {describe_table(config_table),  describe_table(cluster_table),
+            describe_table(security_table), describe_table(tls_table),
+            describe_table(sasl_table),
             describe_table(flow_table),    describe_table(topics_table),
             describe_table(rename_table),  describe_table(groups_table),
             describe_table(state_table),

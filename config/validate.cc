@@ -2,6 +2,7 @@
 
 #include "config/reader.h"
 #include "config/schema.h"
+#include "config/security.h"
 
 #include <string>
 
@@ -87,6 +88,7 @@ void check_flow_pair(Reader& reader, const Config& config, std::size_t earlier, 
 }  // namespace
 
 void validate(Reader& reader, const Config& config) {
+    validate_security(reader, config);
     for (std::size_t i = 0; i < config.flows.size(); ++i) {
         const Flow& flow = config.flows[i];
         const std::string path = flow_path(i);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/clock.h"
+#include "config/security.h"
 #include "kafka/error.h"
 #include "checkpoints/mm2_records.h"
 #include "replicator/checkpoint_emitter.h"
@@ -35,6 +36,9 @@ kafka::ClientSettings client_settings(const config::Cluster& cluster) {
         s.properties.push_back({p.key, p.value.reveal(),
                                 "line " + std::to_string(p.line) + ":" + std::to_string(p.column) +
                                     ": clusters." + cluster.alias + ".properties." + p.key});
+    }
+    for (const auto& p : config::security_properties(cluster)) {
+        s.properties.push_back({p.key, p.value.reveal(), p.origin});
     }
     return s;
 }

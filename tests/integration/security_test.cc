@@ -357,10 +357,28 @@ TEST_F(Secured, MirrorsFromSaslSslToMutualTlsWithOnlyTheDocumentedAcls) {
         app.close(10s);
     }
 
-    // when kmirror mirrors it, authorized by nothing but the documented ACLs
-    KmirrorProcess kmirror(clusters_yaml(target_->bootstrap(), certificates() + "/ca.crt") +
-                               flow_yaml(topic, topic),
-                           "secured");
+    // when kmirror mirrors it, authorized by nothing but the documented ACLs,
+    // configured with `security:` sections as a Strimzi user would write them
+    std::ostringstream clusters;
+    clusters << "clusters:\n"
+             << "  primary:\n"
+             << "    bootstrap: \"" << source_->bootstrap() << "\"\n"
+             << "    security:\n"
+             << "      protocol: SASL_SSL\n"
+             << "      tls: { ca: " << certificates() << "/ca.crt }\n"
+             << "      sasl:\n"
+             << "        mechanism: SCRAM-SHA-512\n"
+             << "        username: " << kMirrorUser.name << "\n"
+             << "        password: \"${env:KMIRROR_TEST_PRIMARY_PASSWORD}\"\n"
+             << "  dr:\n"
+             << "    bootstrap: \"" << target_->bootstrap() << "\"\n"
+             << "    security:\n"
+             << "      protocol: SSL\n"
+             << "      tls:\n"
+             << "        ca: " << certificates() << "/ca.crt\n"
+             << "        cert: " << certificates() << "/kmirror.crt\n"
+             << "        key: " << certificates() << "/kmirror.key\n";
+    KmirrorProcess kmirror(clusters.str() + flow_yaml(topic, topic), "secured");
     kmirror.set_env("KMIRROR_TEST_PRIMARY_PASSWORD", kMirrorUser.password);
     // (and for `kmirror translate`, run from this process)
     ::setenv("KMIRROR_TEST_PRIMARY_PASSWORD", kMirrorUser.password.c_str(), 1);
