@@ -26,7 +26,7 @@ struct ClusterProperty {
 };
 
 enum class SecurityProtocol { plaintext, ssl, sasl_plaintext, sasl_ssl };
-enum class SaslMechanism { plain, scram_sha_256, scram_sha_512 };
+enum class SaslMechanism { plain, scram_sha_256, scram_sha_512, oauthbearer };
 
 /// `security.tls`: for protocol SSL or SASL_SSL. Paths of PEM files, or a
 /// PKCS#12 keystore (what a Strimzi KafkaUser secret holds as user.p12).
@@ -40,11 +40,16 @@ struct Tls {
     bool verify_hostname = true;
 };
 
-/// `security.sasl`: for protocol SASL_PLAINTEXT or SASL_SSL.
+/// `security.sasl`: for protocol SASL_PLAINTEXT or SASL_SSL. A user name and
+/// password (PLAIN, SCRAM), or OIDC client credentials (OAUTHBEARER).
 struct Sasl {
     SaslMechanism mechanism = SaslMechanism::scram_sha_512;
     std::string username;
     Secret password;
+    std::string token_endpoint;  ///< OAUTHBEARER: the OIDC token endpoint URL
+    std::string client_id;
+    Secret client_secret;
+    std::string scope;
 };
 
 struct Security {

@@ -91,31 +91,58 @@ constexpr Table<Tls> tls_table{
     .make_default = [] { return Tls{}; },
 };
 
-constexpr std::array<Field<Sasl>, 3> sasl_fields{{
+constexpr std::array<Field<Sasl>, 7> sasl_fields{{
     {.spec = {.key = "mechanism",
               .type = FieldType::enumeration,
               .description = "SASL mechanism (Strimzi's default user authentication is "
-                             "SCRAM-SHA-512).",
+                             "SCRAM-SHA-512; OAUTHBEARER fetches tokens with OIDC client "
+                             "credentials).",
               .allowed = kSaslMechanismNames},
      .read = read_member<&Sasl::mechanism>,
      .dump = dump_member<&Sasl::mechanism>},
     {.spec = {.key = "username",
               .type = FieldType::string,
-              .description = "SASL user name."},
+              .description = "SASL user name (PLAIN, SCRAM)."},
      .read = read_member<&Sasl::username>,
      .dump = dump_if_set<&Sasl::username>},
     {.spec = {.key = "password",
               .type = FieldType::secret,
-              .description = "SASL password; `${env:NAME}` or `${file:PATH}` (Strimzi: the "
-                             "KafkaUser secret's `password`).",
+              .description = "SASL password (PLAIN, SCRAM); `${env:NAME}` or `${file:PATH}` "
+                             "(Strimzi: the KafkaUser secret's `password`).",
               .secret = true},
      .read = read_member<&Sasl::password>,
      .dump = dump_secret<&Sasl::password>},
+    {.spec = {.key = "token_endpoint",
+              .type = FieldType::string,
+              .description = "OAUTHBEARER: the OIDC token endpoint (client-credentials grant), "
+                             "e.g. Red Hat SSO / Keycloak's "
+                             "`https://sso.example.com/realms/kafka/protocol/openid-connect/token`."},
+     .read = read_member<&Sasl::token_endpoint>,
+     .dump = dump_if_set<&Sasl::token_endpoint>},
+    {.spec = {.key = "client_id",
+              .type = FieldType::string,
+              .description = "OAUTHBEARER: the OIDC client id."},
+     .read = read_member<&Sasl::client_id>,
+     .dump = dump_if_set<&Sasl::client_id>},
+    {.spec = {.key = "client_secret",
+              .type = FieldType::secret,
+              .description = "OAUTHBEARER: the OIDC client secret; `${env:NAME}` or "
+                             "`${file:PATH}`.",
+              .secret = true},
+     .read = read_member<&Sasl::client_secret>,
+     .dump = dump_secret<&Sasl::client_secret>},
+    {.spec = {.key = "scope",
+              .type = FieldType::string,
+              .description = "OAUTHBEARER: the scope to ask the token for (optional)."},
+     .read = read_member<&Sasl::scope>,
+     .dump = dump_if_set<&Sasl::scope>},
 }};
 
 constexpr Table<Sasl> sasl_table{
     .name = "clusters.<alias>.security.sasl",
-    .description = "SASL authentication, for protocol `SASL_PLAINTEXT` or `SASL_SSL`.",
+    .description = "SASL authentication, for protocol `SASL_PLAINTEXT` or `SASL_SSL`: "
+                   "`username` and `password` for PLAIN and SCRAM, `token_endpoint`, "
+                   "`client_id`, `client_secret` (and `scope`) for OAUTHBEARER.",
     .fields = sasl_fields,
     .make_default = [] { return Sasl{}; },
 };

@@ -55,8 +55,19 @@ std::vector<SecurityProperty> security_properties(const Cluster& cluster) {
     }
     if (uses_sasl(s.protocol)) {
         add("sasl.mechanism", std::string(to_string(s.sasl.mechanism)), ".sasl.mechanism");
-        add("sasl.username", s.sasl.username, ".sasl.username");
-        add_secret("sasl.password", s.sasl.password, ".sasl.password");
+        if (s.sasl.mechanism == SaslMechanism::oauthbearer) {
+            // librdkafka fetches (and refreshes) the token itself.
+            add("sasl.oauthbearer.method", "oidc", ".sasl.mechanism");
+            add("sasl.oauthbearer.token.endpoint.url", s.sasl.token_endpoint,
+                ".sasl.token_endpoint");
+            add("sasl.oauthbearer.client.id", s.sasl.client_id, ".sasl.client_id");
+            add_secret("sasl.oauthbearer.client.secret", s.sasl.client_secret,
+                       ".sasl.client_secret");
+            add("sasl.oauthbearer.scope", s.sasl.scope, ".sasl.scope");
+        } else {
+            add("sasl.username", s.sasl.username, ".sasl.username");
+            add_secret("sasl.password", s.sasl.password, ".sasl.password");
+        }
     }
     return out;
 }
@@ -78,9 +89,28 @@ void validate_security(Reader& reader, const Config& config) {
             report(base + ".sasl",
                    "SASL settings need protocol SASL_PLAINTEXT or SASL_SSL, not " + protocol);
         }
-        if (uses_sasl(s.protocol) && (s.sasl.username.empty() || s.sasl.password.empty())) {
-            report(sasl_given ? base + ".sasl" : base + ".protocol",
-                   "protocol " + protocol + " needs sasl.username and sasl.password");
+        const bool oauth = s.sasl.mechanism == SaslMechanism::oauthbearer;
+        const std::string sasl_at = sasl_given ? base + ".sasl" : base + ".protocol";
+        if (uses_sasl(s.protocol) && !oauth &&
+            (s.sasl.username.empty() || s.sasl.password.empty())) {
+            report(sasl_at, "protocol " + protocol + " needs sasl.username and sasl.password");
+        }
+        if (uses_sasl(s.protocol) && oauth &&
+            (s.sasl.token_endpoint.empty() || s.sasl.client_id.empty() ||
+             s.sasl.client_secret.empty())) {
+            report(sasl_at, "mechanism OAUTHBEARER needs sasl.token_endpoint, sasl.client_id "
+                            "and sasl.client_secret");
+        }
+        const bool has_user = !s.sasl.username.empty() || !s.sasl.password.empty();
+        const bool has_client = !s.sasl.token_endpoint.empty() || !s.sasl.client_id.empty() ||
+                                !s.sasl.client_secret.empty() || !s.sasl.scope.empty();
+        if (oauth && has_user) {
+            report(base + ".sasl", "OAUTHBEARER takes OIDC client credentials, not a username "
+                                   "and password");
+        }
+        if (!oauth && has_client) {
+            report(base + ".sasl", "token_endpoint, client_id, client_secret and scope are for "
+                                   "mechanism OAUTHBEARER");
         }
         const Tls& t = s.tls;
         if (t.cert.empty() != t.key.empty()) {

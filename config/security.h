@@ -18,8 +18,8 @@ class Reader;
 /// Names of the enumerations as written in the file, in declaration order.
 inline constexpr std::array<std::string_view, 4> kSecurityProtocolNames{
     "PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"};
-inline constexpr std::array<std::string_view, 3> kSaslMechanismNames{"PLAIN", "SCRAM-SHA-256",
-                                                                     "SCRAM-SHA-512"};
+inline constexpr std::array<std::string_view, 4> kSaslMechanismNames{
+    "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"};
 
 /// One librdkafka property that `security:` stands for.
 struct SecurityProperty {

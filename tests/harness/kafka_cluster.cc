@@ -280,7 +280,7 @@ CommandResult KafkaCluster::script(const std::vector<std::string>& args) const {
         opts.env.emplace_back("KAFKA_VERSION", options_.kafka_version);
     }
     std::vector<std::string> props;
-    const bool sasl = !options_.scram_users.empty();
+    const bool sasl = !options_.scram_users.empty() || options_.oauth;
     const auto& tls = options_.tls;
     if (sasl || tls) {
         // The listener named PLAINTEXT (kafka.sh picks its port) speaks the
@@ -290,7 +290,28 @@ CommandResult KafkaCluster::script(const std::vector<std::string>& args) const {
         props.push_back("listener.security.protocol.map=PLAINTEXT:" + protocol +
                         ",CONTROLLER:PLAINTEXT");
     }
-    if (sasl) {
+    if (const auto& oauth = options_.oauth) {
+        const std::string p = "org.apache.kafka.common.security.oauthbearer.";
+        const std::string l = "listener.name.plaintext.oauthbearer.";
+        props.insert(props.end(),
+                     {"sasl.enabled.mechanisms=OAUTHBEARER",
+                      "sasl.mechanism.inter.broker.protocol=OAUTHBEARER",
+                      l + "sasl.jaas.config=" + p + "OAuthBearerLoginModule required clientId=\"" +
+                          kBrokerOAuthClient.name + "\" clientSecret=\"" +
+                          kBrokerOAuthClient.password + "\";",
+                      l + "sasl.login.callback.handler.class=" + p +
+                          "OAuthBearerLoginCallbackHandler",
+                      l + "sasl.server.callback.handler.class=" + p +
+                          "OAuthBearerValidatorCallbackHandler",
+                      "sasl.oauthbearer.token.endpoint.url=" + oauth->issuer + "/token",
+                      "sasl.oauthbearer.jwks.endpoint.url=" + oauth->issuer + "/jwks",
+                      "sasl.oauthbearer.expected.audience=kafka",
+                      "sasl.oauthbearer.expected.issuer=" + oauth->issuer});
+        // Kafka 4.x reaches only the OAuth URLs it is told it may.
+        opts.env.emplace_back("KMIRROR_BROKER_JVM_OPTS",
+                              "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=" +
+                                  oauth->issuer + "/token," + oauth->issuer + "/jwks");
+    } else if (sasl) {
         props.insert(props.end(),
                      {"sasl.enabled.mechanisms=SCRAM-SHA-512",
                       "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
@@ -340,13 +361,19 @@ CommandResult KafkaCluster::script(const std::vector<std::string>& args) const {
 }
 
 std::vector<std::pair<std::string, std::string>> KafkaCluster::client_properties() const {
-    const bool sasl = !options_.scram_users.empty();
+    const bool sasl = !options_.scram_users.empty() || options_.oauth;
     const auto& tls = options_.tls;
     if (!sasl && !tls) return {};
     std::vector<std::pair<std::string, std::string>> p{
         {"security.protocol",
          std::string(sasl ? "SASL_" : "") + (tls ? "SSL" : "PLAINTEXT")}};
-    if (sasl) {
+    if (options_.oauth) {
+        p.insert(p.end(), {{"sasl.mechanism", "OAUTHBEARER"},
+                           {"sasl.oauthbearer.method", "oidc"},
+                           {"sasl.oauthbearer.client.id", kAdminUser.name},
+                           {"sasl.oauthbearer.client.secret", kAdminUser.password},
+                           {"sasl.oauthbearer.token.endpoint.url", options_.oauth->issuer + "/token"}});
+    } else if (sasl) {
         p.insert(p.end(), {{"sasl.mechanism", "SCRAM-SHA-512"},
                            {"sasl.username", kAdminUser.name},
                            {"sasl.password", kAdminUser.password}});

@@ -51,6 +51,17 @@ struct TlsOptions {
     bool wrong_host_name = false;
 };
 
+/// The client the broker itself logs in as on an OAUTHBEARER cluster; the
+/// harness's own clients use kAdminUser's name and password as client id and
+/// secret. Both must be clients of the issuer.
+inline const ScramUser kBrokerOAuthClient{"broker", "broker-secret"};
+
+/// SASL OAUTHBEARER on the client listener: tokens from `issuer` (an
+/// OidcIssuer's url()), checked by the broker against its JWKS.
+struct OAuthOptions {
+    std::string issuer;
+};
+
 /// Makes (once) the test certificates of tests/harness/certs.sh in `dir`, with
 /// a client certificate for kAdminUser and for each of `clients`; returns `dir`.
 std::string make_certificates(const std::string& dir, const std::vector<std::string>& clients);
@@ -72,8 +83,10 @@ struct ClusterOptions {
     /// SCRAM-SHA-512, and these users plus kAdminUser are created at format time
     /// (`kafka-storage format --add-scram`), the way Strimzi sets users up.
     std::vector<ScramUser> scram_users{};
-    /// TLS on the client listener (SSL, or SASL_SSL with scram_users).
+    /// TLS on the client listener (SSL, or SASL_SSL with scram_users or oauth).
     std::optional<TlsOptions> tls{};
+    /// SASL OAUTHBEARER instead of SCRAM (Kafka 4.x class names).
+    std::optional<OAuthOptions> oauth{};
     /// StandardAuthorizer on, with kAdminUser, the broker itself and the
     /// controller listener as super users: others need ACLs.
     bool authorizer = false;

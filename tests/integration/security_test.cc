@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "tests/harness/kafka_cluster.h"
+#include "tests/harness/oidc_issuer.h"
 #include "tests/harness/prometheus.h"
 #include "kafka/consumer.h"
 #include "tests/harness/wait.h"
@@ -31,6 +32,19 @@ using namespace std::chrono_literals;
 const harness::ScramUser kMirrorUser{"kmirror", "Scr4m-p4ss-only-in-env"};
 
 std::string target() { return harness::target().bootstrap(); }
+
+/// Runs `kmirror` until it committed the end of every partition of `topic`
+/// on `source`, stops it with SIGTERM, and compares every record on `target`.
+void mirror_and_compare(KmirrorProcess& kmirror, const std::string& source,
+                        const std::string& topic, const std::string& target) {
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    ASSERT_TRUE(wait_for_commits_at_end(source, "kmirror." + topic, topic, 120s))
+        << kmirror.log();
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(60s), 0) << kmirror.log();
+    expect_same_records(read_topic(source, topic), read_topic(target, "primary." + topic));
+}
 
 // "" is the harness's default Kafka (4.x); 3.9.1 is the last 3.x line.
 const std::vector<std::string> kVersions{"", "3.9.1"};
@@ -109,16 +123,8 @@ TEST_P(ScramSource, MirrorsEveryRecordWithThePasswordFromTheEnvironment) {
     // when kmirror mirrors it as its SCRAM user, password from ${env:...}
     KmirrorProcess kmirror(config(topic, topic), "scram");
     kmirror.set_env("KMIRROR_TEST_PRIMARY_PASSWORD", kMirrorUser.password);
-    kmirror.start();
-    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
-    ASSERT_TRUE(wait_for_commits_at_end(source().bootstrap(), "kmirror." + topic, topic, 120s))
-        << kmirror.log();
-    kmirror.signal(SIGTERM);
-    EXPECT_EQ(kmirror.wait_exit(60s), 0) << kmirror.log();
-
-    // then every record arrived, same partition, order and content,
-    expect_same_records(read_topic(source().bootstrap(), topic),
-                        read_topic(target(), "primary." + topic));
+    // then every record arrives, same partition, order and content,
+    mirror_and_compare(kmirror, source().bootstrap(), topic, target());
     // and the password appears nowhere in what kmirror printed
     EXPECT_EQ(kmirror.log().find(kMirrorUser.password), std::string::npos);
 }
@@ -437,14 +443,7 @@ TEST_F(Secured, MutualTlsWorksWithThePkcs12KeystoreOfAStrimziUserSecret) {
             flow_yaml(topic, topic),
         "p12");
     kmirror.set_env("KMIRROR_TEST_PRIMARY_PASSWORD", kMirrorUser.password);
-    kmirror.start();
-    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
-    ASSERT_TRUE(wait_for_commits_at_end(source_->bootstrap(), "kmirror." + topic, topic, 60s))
-        << kmirror.log();
-    kmirror.signal(SIGTERM);
-    EXPECT_EQ(kmirror.wait_exit(60s), 0) << kmirror.log();
-    expect_same_records(read_topic(source_->bootstrap(), topic),
-                        read_topic(target_->bootstrap(), "primary." + topic));
+    mirror_and_compare(kmirror, source_->bootstrap(), topic, target_->bootstrap());
     std::string keystore_password;
     std::getline(std::ifstream(certificates() + "/kmirror.password"), keystore_password);
     ASSERT_FALSE(keystore_password.empty());
@@ -509,6 +508,112 @@ TEST_F(Secured, AMissingCreateAclIsReportedNamingTheTopicAndTheOperation) {
     kmirror.signal(SIGTERM);
     EXPECT_EQ(kmirror.wait_exit(60s), 0) << kmirror.log();
     EXPECT_EQ(kmirror.log().find(kMirrorUser.password), std::string::npos);
+}
+
+// ---- SASL OAUTHBEARER with OIDC client credentials -----------------------------------------
+
+const harness::ScramUser kMirrorClient{"kmirror", "oidc-client-secret-only-in-env"};
+
+class OAuthBearer : public ::testing::Test {
+public:
+    // An OIDC issuer (client-credentials grant, JWKS) and a cluster whose
+    // listener takes its tokens, checking them against its JWKS.
+    static void SetUpTestSuite() {
+        dir() = (std::filesystem::temp_directory_path() / unique_name("kmirror-oidc")).string();
+        issuer_ = std::make_unique<harness::OidcIssuer>(
+            dir(), std::vector<std::pair<std::string, std::string>>{
+                       {harness::kAdminUser.name, harness::kAdminUser.password},
+                       {harness::kBrokerOAuthClient.name, harness::kBrokerOAuthClient.password},
+                       {kMirrorClient.name, kMirrorClient.password}});
+        source_ = harness::KafkaCluster::start(
+            {.name = unique_name("oauth"), .oauth = harness::OAuthOptions{issuer_->url()}});
+    }
+    static void TearDownTestSuite() {
+        source_.reset();
+        issuer_.reset();
+        std::filesystem::remove_all(dir());
+    }
+
+protected:
+    static std::string& dir() {
+        static std::string d;
+        return d;
+    }
+    /// kmirror as the OIDC client "kmirror", its secret from the environment;
+    /// with `security:` or with librdkafka's `properties:`.
+    static std::string config(const std::string& topic, bool security_section) {
+        std::ostringstream y;
+        y << "clusters:\n"
+          << "  primary:\n"
+          << "    bootstrap: \"" << source_->bootstrap() << "\"\n";
+        if (security_section) {
+            y << "    security:\n"
+              << "      protocol: SASL_PLAINTEXT\n"
+              << "      sasl:\n"
+              << "        mechanism: OAUTHBEARER\n"
+              << "        token_endpoint: " << issuer_->token_url() << "\n"
+              << "        client_id: " << kMirrorClient.name << "\n"
+              << "        client_secret: \"${env:KMIRROR_TEST_OIDC_SECRET}\"\n"
+              << "        scope: kafka\n";
+        } else {
+            y << "    properties:\n"
+              << "      security.protocol: SASL_PLAINTEXT\n"
+              << "      sasl.mechanism: OAUTHBEARER\n"
+              << "      sasl.oauthbearer.method: oidc\n"
+              << "      sasl.oauthbearer.token.endpoint.url: " << issuer_->token_url() << "\n"
+              << "      sasl.oauthbearer.client.id: " << kMirrorClient.name << "\n"
+              << "      sasl.oauthbearer.client.secret: \"${env:KMIRROR_TEST_OIDC_SECRET}\"\n"
+              << "      sasl.oauthbearer.scope: kafka\n";
+        }
+        y << "  dr: { bootstrap: \"" << target() << "\" }\n"
+          << "flows:\n"
+          << "  - name: " << topic << "\n"
+          << "    source: primary\n"
+          << "    target: dr\n"
+          << "    topics: { include: [\"" << topic << "\"] }\n"
+          << "shutdown: { timeout: 20s }\n"
+          << "http: { listen: \"127.0.0.1:0\" }\n";
+        return y.str();
+    }
+
+    static std::unique_ptr<harness::OidcIssuer> issuer_;
+    static std::unique_ptr<harness::KafkaCluster> source_;
+};
+
+std::unique_ptr<harness::OidcIssuer> OAuthBearer::issuer_;
+std::unique_ptr<harness::KafkaCluster> OAuthBearer::source_;
+
+TEST_F(OAuthBearer, MirrorsFromASourceThatValidatesOidcTokensAgainstItsJwks) {
+    // given records on a cluster that takes OAUTHBEARER tokens only
+    const auto topic = unique_name("oauth");
+    create_topic(source_->bootstrap(), topic, 2);
+    std::vector<kafka::Record> records;
+    for (int i = 0; i < 500; ++i) {
+        records.push_back({topic, i % 2, "k" + std::to_string(i), std::to_string(i), {}, 0});
+    }
+    produce(source_->bootstrap(), records);
+
+    // when kmirror mirrors them with a token fetched as OIDC client "kmirror"
+    // (configured with a `security:` section)
+    KmirrorProcess kmirror(config(topic, /*security_section=*/true), "oauth");
+    kmirror.set_env("KMIRROR_TEST_OIDC_SECRET", kMirrorClient.password);
+    // then every record arrives, and the client secret is never printed
+    mirror_and_compare(kmirror, source_->bootstrap(), topic, target());
+    EXPECT_EQ(kmirror.log().find(kMirrorClient.password), std::string::npos);
+}
+
+TEST_F(OAuthBearer, AWrongClientSecretIsReportedByClusterWithinThirtySeconds) {
+    const auto topic = unique_name("oauth-bad");
+    KmirrorProcess kmirror(config(topic, /*security_section=*/false), "oauth-bad");
+    kmirror.set_env("KMIRROR_TEST_OIDC_SECRET", "not-the-secret");
+    kmirror.add_run_argument("--fail-fast");
+    kmirror.start();
+    EXPECT_EQ(kmirror.wait_exit(30s), 1) << kmirror.log();
+    EXPECT_NE(kmirror.log().find("source cluster 'primary' at " + source_->bootstrap() +
+                                 " refused kmirror: authentication failed"),
+              std::string::npos)
+        << kmirror.log();
+    EXPECT_EQ(kmirror.log().find("not-the-secret"), std::string::npos);
 }
 
 }  // namespace

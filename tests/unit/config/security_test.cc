@@ -71,6 +71,31 @@ TEST(ClusterSecurity, StandsForAPkcs12KeystoreWithItsPassword) {
     EXPECT_FALSE(props.contains("sasl.mechanism"));
 }
 
+TEST(ClusterSecurity, StandsForOidcClientCredentialsWithOauthbearer) {
+    const ParseResult r = parse(with_security(
+        "      protocol: SASL_SSL\n"
+        "      sasl:\n"
+        "        mechanism: OAUTHBEARER\n"
+        "        token_endpoint: https://sso.example.com/token\n"
+        "        client_id: kmirror\n"
+        "        client_secret: oidc-secret\n"
+        "        scope: kafka\n"));
+    ASSERT_TRUE(r.config) << testing::all_errors(r);
+    const auto props = librdkafka_properties(*r.config);
+    EXPECT_EQ(props.at("sasl.mechanism"), "OAUTHBEARER");
+    EXPECT_EQ(props.at("sasl.oauthbearer.method"), "oidc");
+    EXPECT_EQ(props.at("sasl.oauthbearer.token.endpoint.url"), "https://sso.example.com/token");
+    EXPECT_EQ(props.at("sasl.oauthbearer.client.id"), "kmirror");
+    EXPECT_EQ(props.at("sasl.oauthbearer.client.secret"), "oidc-secret");
+    EXPECT_EQ(props.at("sasl.oauthbearer.scope"), "kafka");
+    EXPECT_FALSE(props.contains("sasl.username"));
+    const ParseResult mixed = parse(with_security(
+        "      protocol: SASL_SSL\n"
+        "      sasl: { mechanism: OAUTHBEARER, username: u, password: p }\n"));
+    EXPECT_TRUE(has_error(mixed, "kmirror.yaml:5:", "needs sasl.token_endpoint"));
+    EXPECT_TRUE(has_error(mixed, "kmirror.yaml:5:", "not a username and password"));
+}
+
 TEST(ClusterSecurity, CheckConfigPrintsTheSectionWithSecretsRedacted) {
     const ParseResult r = parse(with_security(
         "      protocol: SASL_PLAINTEXT\n"
