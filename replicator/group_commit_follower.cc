@@ -24,8 +24,9 @@ bool is_authorization_error(const std::error_code& ec) {
 }  // namespace
 
 GroupCommitFollower::GroupCommitFollower(const kafka::ClientSettings& cluster,
-                                         std::string client_id)
-    : cluster_(cluster), client_id_(std::move(client_id)) {}
+                                         std::string client_id,
+                                         std::chrono::milliseconds fetch_wait)
+    : cluster_(cluster), client_id_(std::move(client_id)), fetch_wait_(fetch_wait) {}
 
 GroupCommitFollower::~GroupCommitFollower() {
     if (consumer_) consumer_->close(std::chrono::seconds(5));
@@ -52,7 +53,7 @@ bool GroupCommitFollower::start(kafka::Admin& admin, std::chrono::milliseconds t
                       {"enable.auto.offset.store", "false"},
                       {"isolation.level", "read_committed"},
                       {"enable.partition.eof", "true"},
-                      {"fetch.wait.max.ms", "50"},
+                      {"fetch.wait.max.ms", std::to_string(fetch_wait_.count())},
                   });
     std::vector<kafka::TopicPartitionOffset> all;
     for (std::size_t p = 0; p < partitions_; ++p) {

@@ -44,7 +44,10 @@ struct GroupCommit {
 
 class GroupCommitFollower {
 public:
-    GroupCommitFollower(const kafka::ClientSettings& cluster, std::string client_id);
+    /// `fetch_wait`: how long the broker may hold a fetch that has nothing new
+    /// (fetch.wait.max.ms): what read_to_now() waits at most per round trip.
+    GroupCommitFollower(const kafka::ClientSettings& cluster, std::string client_id,
+                        std::chrono::milliseconds fetch_wait = std::chrono::milliseconds(50));
     ~GroupCommitFollower();
 
     /// Starts reading once the topic exists (Kafka creates it at the first
@@ -68,6 +71,7 @@ private:
 
     kafka::ClientSettings cluster_;
     std::string client_id_;
+    std::chrono::milliseconds fetch_wait_;
     std::size_t partitions_ = 0;
     std::set<std::int32_t> at_end_;  // partitions that reached their end once
     std::vector<std::int64_t> next_;  // per partition: the next offset to read

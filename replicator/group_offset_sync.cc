@@ -15,7 +15,12 @@ GroupOffsetSync::GroupOffsetSync(const config::Flow& flow,
       target_settings_(target_settings),
       target_(target),
       stats_(stats),
-      follower_(target_settings, "kmirror-" + flow.name + "-target-group-commits") {}
+      // Short fetch waits: every sync round reads the target up to its end
+      // first (read_to_now), so this wait is on the path of every group
+      // offset sync and of the checkpoints behind it (checkpoint_freshness_bench:
+      // p99 250 ms with 50 ms, 90 ms with 5 ms).
+      follower_(target_settings, "kmirror-" + flow.name + "-target-group-commits",
+                std::chrono::milliseconds(5)) {}
 
 bool GroupOffsetSync::follow() {
     if (!coordinator_ready_) {
