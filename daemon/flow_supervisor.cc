@@ -64,18 +64,14 @@ void FlowSupervisor::attempt(std::size_t i) {
 void FlowSupervisor::started(std::size_t i, const std::string& error) {
     auto& slot = slots_[i];
     if (slot.starter.joinable()) slot.starter.join();
-    if (stopping_) {
-        slot.running = error.empty();
-        return;
-    }
+    if (stopping_) return;
     if (error.empty()) {
-        slot.running = true;
         if (slot.attempts > 1) {
             spdlog::info("flow '{}': started after {} attempts", config_.flows[i].name,
                          slot.attempts);
         }
-        const bool all = std::all_of(slots_.begin(), slots_.end(),
-                                     [](const Slot& s) { return s.running; });
+        const bool all =
+            std::all_of(flows_.begin(), flows_.end(), [](const auto& f) { return f->started(); });
         if (all && !all_started_) {
             all_started_ = true;
             on_all_started_();

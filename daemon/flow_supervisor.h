@@ -66,7 +66,6 @@ private:
         std::unique_ptr<boost::asio::steady_timer> retry;
         std::chrono::milliseconds backoff{};
         int attempts = 0;
-        bool running = false;
     };
 
     void attempt(std::size_t i);

@@ -84,8 +84,7 @@ Result<void> Consumer::subscribe(const std::vector<std::string>& topics) {
     tps.reserve(topics.size());
     for (const auto& t : topics) tps.push_back({t, RD_KAFKA_PARTITION_UA});
     auto list = to_list(tps);
-    auto r = check(rd_kafka_subscribe(rk_.get(), list.get()));
-    return r;
+    return check(rd_kafka_subscribe(rk_.get(), list.get()));
 }
 
 Result<void> Consumer::assign(const std::vector<TopicPartitionOffset>& partitions) {

@@ -55,8 +55,10 @@ bool GroupCommitFollower::start(kafka::Admin& admin, std::chrono::milliseconds t
                       {"enable.partition.eof", "true"},
                       {"fetch.wait.max.ms", std::to_string(fetch_wait_.count())},
                   });
+    all_.clear();
     std::vector<kafka::TopicPartitionOffset> all;
     for (std::size_t p = 0; p < partitions_; ++p) {
+        all_.push_back({kConsumerOffsets, static_cast<std::int32_t>(p)});
         all.push_back({kConsumerOffsets, static_cast<std::int32_t>(p), kafka::kOffsetBeginning});
     }
     started_at_ = std::chrono::steady_clock::now();
@@ -77,12 +79,8 @@ bool GroupCommitFollower::read_to_now(std::chrono::milliseconds timeout,
                                       const std::function<void(GroupCommit&&)>& on_commit) {
     if (!consumer_ || !unavailable_.empty()) return false;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::vector<kafka::TopicPartition> all;
-    for (std::size_t p = 0; p < partitions_; ++p) {
-        all.push_back({kConsumerOffsets, static_cast<std::int32_t>(p)});
-    }
     // read_committed: the ends are the last stable offsets, what reading reaches.
-    const auto ends = consumer_->latest_offsets(all, timeout);
+    const auto ends = consumer_->latest_offsets(all_, timeout);
     if (ends.size() != partitions_) return false;
     auto reached = [&] {
         return std::all_of(ends.begin(), ends.end(), [&](const kafka::TopicPartitionOffset& e) {

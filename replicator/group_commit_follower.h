@@ -73,6 +73,7 @@ private:
     std::string client_id_;
     std::chrono::milliseconds fetch_wait_;
     std::size_t partitions_ = 0;
+    std::vector<kafka::TopicPartition> all_;  // every partition of __consumer_offsets
     std::set<std::int32_t> at_end_;  // partitions that reached their end once
     std::vector<std::int64_t> next_;  // per partition: the next offset to read
     bool heard_ = false;             // any record or end of partition since start()

@@ -280,14 +280,12 @@ CommandResult KafkaCluster::script(const std::vector<std::string>& args) const {
         opts.env.emplace_back("KAFKA_VERSION", options_.kafka_version);
     }
     std::vector<std::string> props;
-    const bool sasl = !options_.scram_users.empty() || options_.oauth;
     const auto& tls = options_.tls;
-    if (sasl || tls) {
+    const bool secured = security_protocol() != "PLAINTEXT";
+    if (secured) {
         // The listener named PLAINTEXT (kafka.sh picks its port) speaks the
         // secured protocol; the broker talks to itself through it too.
-        const std::string protocol =
-            std::string(sasl ? "SASL_" : "") + (tls ? "SSL" : "PLAINTEXT");
-        props.push_back("listener.security.protocol.map=PLAINTEXT:" + protocol +
+        props.push_back("listener.security.protocol.map=PLAINTEXT:" + security_protocol() +
                         ",CONTROLLER:PLAINTEXT");
     }
     if (const auto& oauth = options_.oauth) {
@@ -311,7 +309,7 @@ CommandResult KafkaCluster::script(const std::vector<std::string>& args) const {
         opts.env.emplace_back("KMIRROR_BROKER_JVM_OPTS",
                               "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=" +
                                   oauth->issuer + "/token," + oauth->issuer + "/jwks");
-    } else if (sasl) {
+    } else if (sasl()) {
         props.insert(props.end(),
                      {"sasl.enabled.mechanisms=SCRAM-SHA-512",
                       "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
@@ -351,7 +349,7 @@ CommandResult KafkaCluster::script(const std::vector<std::string>& args) const {
     }
     props.insert(props.end(), options_.broker_properties.begin(), options_.broker_properties.end());
     if (!props.empty()) opts.env.emplace_back("KMIRROR_BROKER_EXTRA", join_lines(props));
-    if (sasl || tls) {
+    if (secured) {
         std::string kcat;
         for (const auto& [k, v] : client_properties()) kcat += "-X " + k + "=" + v + " ";
         opts.env.emplace_back("KMIRROR_KCAT_ARGS", kcat);
@@ -360,20 +358,21 @@ CommandResult KafkaCluster::script(const std::vector<std::string>& args) const {
     return run_command(argv, opts);
 }
 
+std::string KafkaCluster::security_protocol() const {
+    return std::string(sasl() ? "SASL_" : "") + (options_.tls ? "SSL" : "PLAINTEXT");
+}
+
 std::vector<std::pair<std::string, std::string>> KafkaCluster::client_properties() const {
-    const bool sasl = !options_.scram_users.empty() || options_.oauth;
     const auto& tls = options_.tls;
-    if (!sasl && !tls) return {};
-    std::vector<std::pair<std::string, std::string>> p{
-        {"security.protocol",
-         std::string(sasl ? "SASL_" : "") + (tls ? "SSL" : "PLAINTEXT")}};
+    if (security_protocol() == "PLAINTEXT") return {};
+    std::vector<std::pair<std::string, std::string>> p{{"security.protocol", security_protocol()}};
     if (options_.oauth) {
         p.insert(p.end(), {{"sasl.mechanism", "OAUTHBEARER"},
                            {"sasl.oauthbearer.method", "oidc"},
                            {"sasl.oauthbearer.client.id", kAdminUser.name},
                            {"sasl.oauthbearer.client.secret", kAdminUser.password},
                            {"sasl.oauthbearer.token.endpoint.url", options_.oauth->issuer + "/token"}});
-    } else if (sasl) {
+    } else if (sasl()) {
         p.insert(p.end(), {{"sasl.mechanism", "SCRAM-SHA-512"},
                            {"sasl.username", kAdminUser.name},
                            {"sasl.password", kAdminUser.password}});
@@ -390,12 +389,14 @@ std::vector<std::pair<std::string, std::string>> KafkaCluster::client_properties
 }
 
 std::string KafkaCluster::java_client_config() const {
+    if (options_.oauth) {
+        throw std::logic_error("harness: java_client_config() has no OAUTHBEARER login");
+    }
     const auto path = directory() + "/admin-client.properties";
     std::ofstream out(path);
-    const bool sasl = !options_.scram_users.empty();
     const auto& tls = options_.tls;
-    out << "security.protocol=" << (sasl ? "SASL_" : "") << (tls ? "SSL" : "PLAINTEXT") << "\n";
-    if (sasl) {
+    out << "security.protocol=" << security_protocol() << "\n";
+    if (sasl()) {
         out << "sasl.mechanism=SCRAM-SHA-512\n"
             << "sasl.jaas.config=" << scram_jaas(kAdminUser) << "\n";
     }

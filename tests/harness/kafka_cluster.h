@@ -115,7 +115,8 @@ public:
     /// plaintext cluster.
     [[nodiscard]] std::vector<std::pair<std::string, std::string>> client_properties() const;
     /// The same for Kafka's Java tools (`--command-config FILE`, e.g. AclCommand
-    /// through tool()); the file is written in directory().
+    /// through acls()); the file is written in directory(). Not for OAUTHBEARER
+    /// clusters (throws std::logic_error).
     [[nodiscard]] std::string java_client_config() const;
     /// The cluster's directory (server.properties, data/, broker.log).
     [[nodiscard]] std::string directory() const;
@@ -147,6 +148,9 @@ public:
 private:
     explicit KafkaCluster(ClusterOptions options);
     CommandResult script(const std::vector<std::string>& args) const;
+    /// The client listener's security protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
+    [[nodiscard]] std::string security_protocol() const;
+    [[nodiscard]] bool sasl() const { return !options_.scram_users.empty() || options_.oauth; }
 
     ClusterOptions options_;
     std::string bootstrap_;
