@@ -140,6 +140,16 @@ cmd_template() {
     [[ "$(kinds "$work/off.yaml" | grep -c '^ConfigMap/')" == 1 ]] || fail "metrics.enabled=false: renders a dashboard"
     grep -q 'path: /readyz' "$work/off.yaml" || fail "metrics.enabled=false: no readiness probe"
     expect_kinds "$work/metrics-off.yaml" "example metrics-off" absent Service ServiceMonitor PrometheusRule
+    # Scheduling: the presets and the pods' own labels as default selector.
+    out="$work/three-replicas-zones.yaml"
+    grep -q '^  replicas: 3$' "$out" || fail "three-replicas-zones: not 3 replicas"
+    grep -A1 'podAntiAffinity:' "$out" | grep -q requiredDuringScheduling || fail "podAntiAffinity=hard: not required"
+    grep -A1 'topologySpreadConstraints:' "$out" | grep -q 'labelSelector:' ||
+        fail "a topologySpreadConstraint without labelSelector does not get the pods' labels"
+    grep -A1 'podAntiAffinity:' "$work/default.yaml" | grep -q preferredDuringScheduling ||
+        fail "podAntiAffinity=soft (default): not preferred"
+    render default "$work/none.yaml" --set podAntiAffinity=none
+    if grep -q podAntiAffinity "$work/none.yaml"; then fail "podAntiAffinity=none renders one"; fi
     render default "$work/persistence.yaml" --set persistence.storageClassName=rbd-block
     grep -q 'storageClassName: "rbd-block"' "$work/persistence.yaml" || fail "persistence.storageClassName is not used"
     if grep -q storageClassName "$work/default.yaml"; then fail "default values set a storageClassName"; fi
