@@ -23,6 +23,10 @@ struct ClusterProperty {
     bool secret = false;
     int line = 0;  ///< 1-based line in the YAML file, for librdkafka errstr reports
     int column = 0;
+    /// Same setting: where it is written in the file does not matter.
+    bool operator==(const ClusterProperty& o) const {
+        return key == o.key && value == o.value && secret == o.secret;
+    }
 };
 
 enum class SecurityProtocol { plaintext, ssl, sasl_plaintext, sasl_ssl };
@@ -38,6 +42,7 @@ struct Tls {
     std::string keystore;  ///< PKCS#12 file instead of cert + key
     Secret keystore_password;
     bool verify_hostname = true;
+    bool operator==(const Tls&) const = default;
 };
 
 /// `security.sasl`: for protocol SASL_PLAINTEXT or SASL_SSL. A user name and
@@ -50,12 +55,14 @@ struct Sasl {
     std::string client_id;
     Secret client_secret;
     std::string scope;
+    bool operator==(const Sasl&) const = default;
 };
 
 struct Security {
     SecurityProtocol protocol = SecurityProtocol::plaintext;
     Tls tls;
     Sasl sasl;
+    bool operator==(const Security&) const = default;
 };
 
 struct Cluster {
@@ -64,6 +71,7 @@ struct Cluster {
     std::vector<ClusterProperty> properties;  ///< passed verbatim to rd_kafka_conf_set
     /// Stands for librdkafka properties (config/security.h); none may repeat in `properties`.
     std::optional<Security> security;
+    bool operator==(const Cluster&) const = default;
 };
 
 enum class RenamePolicy { prefix, identity, template_ };
@@ -72,6 +80,7 @@ struct Rename {
     RenamePolicy policy = RenamePolicy::prefix;
     std::string separator = ".";
     std::string format;  ///< template policy only: "{source}.{topic}", "dr-{topic}"
+    bool operator==(const Rename&) const = default;
 };
 
 enum class OnDataLoss { stop, continue_ };
@@ -83,6 +92,7 @@ enum class OffsetSyncsLocation { source, target };
 struct GroupFilter {
     std::vector<std::string> include{".*"};  ///< full-match regexes (ECMAScript)
     std::vector<std::string> exclude{"console-consumer-.*", "connect-.*", "__.*"};
+    bool operator==(const GroupFilter&) const = default;
 };
 
 struct Flow {
@@ -120,6 +130,7 @@ struct Flow {
     Duration checkpoint_interval{10000};
     /// Write translated offsets into the target's groups (while they are empty).
     bool sync_group_offsets = false;
+    bool operator==(const Flow&) const = default;
 };
 
 struct State {
@@ -144,6 +155,14 @@ struct Metrics {
 
 struct Shutdown {
     Duration timeout{30000};
+    bool operator==(const Shutdown&) const = default;
+};
+
+/// When mirroring counts as stalled (reported on /readyz; systemd's watchdog
+/// is no longer pinged, so systemd restarts kmirror).
+struct Health {
+    Duration stall_timeout{300000};
+    bool operator==(const Health&) const = default;
 };
 
 struct Config {
@@ -154,6 +173,7 @@ struct Config {
     Log log;
     Metrics metrics;
     Shutdown shutdown;
+    Health health;
     /// How long start-up waits for a cluster to answer before failing.
     Duration connect_timeout{15000};
 };

@@ -588,6 +588,27 @@ constexpr Table<Shutdown> shutdown_table{
     .make_default = [] { return Shutdown{}; },
 };
 
+constexpr std::array<Field<Health>, 1> health_fields{{
+    {.spec = {.key = "stall_timeout",
+              .type = FieldType::duration,
+              .description = "A flow is stalled when its target answers, records wait to be "
+                             "copied, and the target acknowledged none of them for this long "
+                             "(a partition refused or stuck in kmirror). `/readyz` then says so, "
+                             "and kmirror stops pinging systemd's watchdog (`WatchdogSec=`), so "
+                             "systemd restarts it. A target that does not answer is reported, "
+                             "not counted as a stall: a restart would not help.",
+              .min = 1000},
+     .read = read_member<&Health::stall_timeout>,
+     .dump = dump_member<&Health::stall_timeout>},
+}};
+
+constexpr Table<Health> health_table{
+    .name = "health",
+    .description = "When mirroring counts as stalled.",
+    .fields = health_fields,
+    .make_default = [] { return Health{}; },
+};
+
 void read_clusters(Reader& reader, const FieldSpec& /*spec*/, const Entry& entry, Config& out) {
     if (!reader.expect_map(entry)) {
         return;
@@ -635,7 +656,7 @@ void read_flows(Reader& reader, const FieldSpec& /*spec*/, const Entry& entry, C
     }
 }
 
-constexpr std::array<Field<Config>, 8> config_fields{{
+constexpr std::array<Field<Config>, 9> config_fields{{
     {.spec = {.key = "clusters",
               .type = FieldType::section_map,
               .description = "The Kafka clusters, by alias. At least one.",
@@ -690,6 +711,12 @@ constexpr std::array<Field<Config>, 8> config_fields{{
               .section = "shutdown"},
      .read = read_section<&Config::shutdown, shutdown_table>,
      .dump = dump_section<&Config::shutdown, shutdown_table>},
+    {.spec = {.key = "health",
+              .type = FieldType::section,
+              .description = "Stall detection (readiness, systemd watchdog).",
+              .section = "health"},
+     .read = read_section<&Config::health, health_table>,
+     .dump = dump_section<&Config::health, health_table>},
     {.spec = {.key = "connect_timeout",
               .type = FieldType::duration,
               .description = "How long start-up waits for each cluster to answer before "
@@ -768,7 +795,8 @@ std::vector<TableDoc> schema_docs() {
             describe_table(rename_table),  describe_table(groups_table),
             describe_table(state_table),
             describe_table(http_table),    describe_table(log_table),
-            describe_table(metrics_table), describe_table(shutdown_table)};
+            describe_table(metrics_table), describe_table(shutdown_table),
+            describe_table(health_table)};
 }
 
 }  // namespace kmirror::config

@@ -1,7 +1,6 @@
 #include "daemon/daemon_runner.h"
 
 #include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -13,25 +12,17 @@
 #include <vector>
 
 #include "checkpoints/offset_range_store.h"
+#include "config/parser.h"
 #include "daemon/cli.h"
 #include "daemon/flow_supervisor.h"
 #include "daemon/observability.h"
+#include "daemon/stall_watch.h"
+#include "daemon/systemd_notifier.h"
 #include "metrics/exposition.h"
 #include "metrics/http_server.h"
 
 namespace kmirror::daemon {
 namespace {
-
-// Pings systemd's watchdog at half its interval while the event loop turns,
-// so a wedged loop gets the process restarted.
-void keep_watchdog(boost::asio::steady_timer& timer, std::chrono::microseconds interval) {
-    timer.expires_after(interval / 2);
-    timer.async_wait([&timer, interval](const boost::system::error_code& ec) {
-        if (ec) return;
-        (void)sd_notify(0, "WATCHDOG=1");
-        keep_watchdog(timer, interval);
-    });
-}
 
 // Offset ranges are written to SQLite in one transaction per interval, not
 // per record; a crash loses at most this much (the store lags, never lies).
@@ -53,29 +44,54 @@ void keep_flushing(boost::asio::steady_timer& timer, checkpoints::OffsetRangeSto
     });
 }
 
+// Readiness, stalls and systemd's STATUS= are re-evaluated this often.
+constexpr auto kHealthInterval = std::chrono::seconds(1);
+
+// Settings a running process cannot change: they apply at the next start.
+std::vector<std::string> restart_only_changes(const config::Config& now,
+                                              const config::Config& next) {
+    std::vector<std::string> keys;
+    if (now.state.path != next.state.path) keys.emplace_back("state.path");
+    if (now.http.listen != next.http.listen) keys.emplace_back("http.listen");
+    if (now.log.format != next.log.format) keys.emplace_back("log.format");
+    return keys;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out.empty() ? "-" : out;
+}
+
 }  // namespace
 
-int run_daemon(const config::Config& config, const metrics::BuildInfo& build,
+int run_daemon(std::shared_ptr<const config::Config> config, const metrics::BuildInfo& build,
                const RunOptions& options) {
     boost::asio::io_context io;
     boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
-    boost::asio::steady_timer watchdog(io);
     boost::asio::steady_timer range_flush(io);
+    boost::asio::steady_timer health(io);
+    SystemdNotifier notifier(io);
+    // The configuration in force: SIGHUP replaces it. state and http keep
+    // the first one's settings (restart_only_changes).
+    std::shared_ptr<const config::Config> current = config;
+    StallWatch stall_watch(config->health.stall_timeout);
+    StallWatch::Stalls stalls;
     int exit_code = kExitOk;
     bool stopped = false;
 
     // The offset-range store: refused (and left untouched) when the file is
     // not a kmirror store or comes from a newer kmirror.
-    auto opened = checkpoints::OffsetRangeStore::open(config.state.path);
+    auto opened = checkpoints::OffsetRangeStore::open(config->state.path);
     if (!opened) {
-        spdlog::critical("state.path '{}': {}", config.state.path, opened.error().message());
+        spdlog::critical("state.path '{}': {}", config->state.path, opened.error().message());
         return kExitFailure;
     }
     auto ranges = std::move(opened.value());
 
     std::unique_ptr<metrics::HttpServer> http;
     try {
-        http = std::make_unique<metrics::HttpServer>(io, config.http.listen);
+        http = std::make_unique<metrics::HttpServer>(io, config->http.listen);
     } catch (const std::exception& e) {
         spdlog::critical("cannot serve HTTP: {}", e.what());
         return kExitFailure;
@@ -91,11 +107,9 @@ int run_daemon(const config::Config& config, const metrics::BuildInfo& build,
         },
         [&stop_all](const std::string&) { stop_all(kExitFailure, "start-up failed (--fail-fast)"); },
         [&] {
-            (void)sd_notify(0, "READY=1");
             spdlog::info("kmirror ready: {} flow(s) running; http on {} (port {})",
-                         config.flows.size(), config.http.listen, http->port());
+                         supervisor.flows().size(), config->http.listen, http->port());
         });
-    const auto& flows = supervisor.flows();
 
     // @thread io. Stops every flow (draining each) and lets io.run() return.
     stop_all = [&](int code, const std::string& why) {
@@ -103,34 +117,77 @@ int run_daemon(const config::Config& config, const metrics::BuildInfo& build,
         stopped = true;
         exit_code = code;
         spdlog::info("stopping: {}", why);
-        (void)sd_notify(0, "STOPPING=1");
+        notifier.stopping(current->shutdown.timeout);
         signals.cancel();
-        watchdog.cancel();
+        health.cancel();
         range_flush.cancel();
-        supervisor.stop(std::chrono::steady_clock::now() + config.shutdown.timeout);
+        supervisor.stop(std::chrono::steady_clock::now() + current->shutdown.timeout);
         flush_ranges(*ranges);  // everything acknowledged during the drain
         http->stop();
     };
 
-    const metrics::ExpositionOptions exposition{config.metrics.partition_labels};
+    // @thread io. Every second: stalls, systemd's STATUS= and, the first
+    // time every flow is connected and assigned, READY=1.
+    std::function<void()> check_health = [&] {
+        const auto flows = supervisor.flows();
+        stalls = stall_watch.update(stall_samples(flows), std::chrono::steady_clock::now());
+        notifier.status(status_line(flows, stalls));
+        if (!notifier.ready_sent() && readiness(flows, stalls).status == 200) {
+            notifier.ready();
+            spdlog::info("every flow is connected and has partitions assigned (systemd: READY=1)");
+        }
+        health.expires_after(kHealthInterval);
+        health.async_wait([&](const boost::system::error_code& ec) {
+            if (!ec) check_health();
+        });
+    };
+
+    // @thread io. SIGHUP: the file again, validated like check-config; an
+    // invalid one is refused with the same diagnostics and changes nothing.
+    auto reload = [&] {
+        spdlog::info("SIGHUP: reloading {}", options.config_path);
+        const bool was_ready = notifier.ready_sent();
+        if (was_ready) notifier.reloading();
+        auto parsed = config::parse_file(options.config_path);
+        for (const auto& w : parsed.warnings) spdlog::warn("{}", config::to_string(w));
+        for (const auto& e : parsed.errors) spdlog::error("{}", config::to_string(e));
+        if (!parsed.config) {
+            spdlog::error("reload refused: {} error(s) in {}; the running configuration stays",
+                          parsed.errors.size(), options.config_path);
+        } else {
+            auto next = std::make_shared<const config::Config>(std::move(*parsed.config));
+            for (const auto& key : restart_only_changes(*current, *next)) {
+                spdlog::warn("reload: {} changed; it takes effect when kmirror restarts", key);
+            }
+            spdlog::set_level(spdlog::level::from_str(next->log.level));
+            stall_watch.set_timeout(next->health.stall_timeout);
+            const auto plan = supervisor.reload(next, next->shutdown.timeout);
+            current = next;
+            spdlog::info("configuration reloaded: flows added: {}; removed: {}; restarted: {}; "
+                         "unchanged: {}",
+                         joined(plan.added), joined(plan.removed), joined(plan.changed),
+                         joined(plan.unchanged));
+        }
+        if (was_ready) notifier.ready();
+    };
+
     http->route("/metrics", [&] {
-        return metrics::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                                     metrics::render(sample_flows(flows), build, exposition)};
+        const metrics::ExpositionOptions exposition{current->metrics.partition_labels};
+        return metrics::HttpResponse{
+            200, "text/plain; version=0.0.4; charset=utf-8",
+            metrics::render(sample_flows(supervisor.flows()), build, exposition)};
     });
     http->route("/healthz", [] { return metrics::HttpResponse{200, "text/plain", "ok\n"}; });
-    http->route("/readyz", [&] { return readiness(flows); });
+    http->route("/readyz", [&] { return readiness(supervisor.flows(), stalls); });
     http->route("/status", [&] {
-        return metrics::HttpResponse{200, "application/json", status_json(flows)};
+        return metrics::HttpResponse{200, "application/json", status_json(supervisor.flows())};
     });
 
-    // SIGHUP's default action would kill kmirror without draining; until it
-    // reloads the configuration (#10) it is acknowledged and ignored.
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int signo) {
             if (ec) return;
             if (signo == SIGHUP) {
-                spdlog::warn("SIGHUP: reloading the configuration is not supported yet; "
-                             "kmirror keeps running with the one it started with");
+                reload();
                 signals.async_wait(on_signal);
                 return;
             }
@@ -139,14 +196,15 @@ int run_daemon(const config::Config& config, const metrics::BuildInfo& build,
     signals.async_wait(on_signal);
     // Serving before the flows start: /readyz says why a flow is not running.
     http->start();
-    spdlog::info("http on {} (port {}); starting {} flow(s)", config.http.listen, http->port(),
-                 config.flows.size());
+    spdlog::info("http on {} (port {}); starting {} flow(s)", config->http.listen, http->port(),
+                 config->flows.size());
     keep_flushing(range_flush, *ranges);
-    std::uint64_t watchdog_usec = 0;
-    if (sd_watchdog_enabled(0, &watchdog_usec) > 0) {
-        keep_watchdog(watchdog, std::chrono::microseconds(watchdog_usec));
-    }
+    notifier.start_watchdog([&]() -> std::string {
+        if (stalls.empty()) return {};
+        return "flow '" + stalls.begin()->first + "': " + stalls.begin()->second;
+    });
     supervisor.start();
+    check_health();
     io.run();
     return exit_code;
 }

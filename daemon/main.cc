@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
     if (cmd.kind == daemon::CommandKind::translate || cmd.kind == daemon::CommandKind::failover) {
         return daemon::run_translation_command(*result.config, cmd);
     }
-    return daemon::run_daemon(*result.config, {KMIRROR_VERSION, rd_kafka_version_str()},
-                              {.fail_fast = cmd.fail_fast});
+    return daemon::run_daemon(std::make_shared<const config::Config>(*result.config),
+                              {KMIRROR_VERSION, rd_kafka_version_str()},
+                              {.fail_fast = cmd.fail_fast, .config_path = cmd.config_path});
 }

@@ -1,5 +1,8 @@
 #include "daemon/observability.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <map>
 
 #include "base/clock.h"
@@ -98,16 +101,59 @@ std::vector<metrics::FlowSample> sample_flows(const Flows& flows) {
     return out;
 }
 
-metrics::HttpResponse readiness(const Flows& flows) {
+metrics::HttpResponse readiness(const Flows& flows, const StallWatch::Stalls& stalls) {
     std::string reasons;
     for (const auto& f : flows) {
-        if (auto why = f->not_ready_reason()) {
-            reasons += "flow '" + f->config().name + "': " + *why + "\n";
-        }
+        auto why = f->not_ready_reason();
+        if (auto s = stalls.find(f->config().name); !why && s != stalls.end()) why = s->second;
+        if (why) reasons += "flow '" + f->config().name + "': " + *why + "\n";
     }
     if (flows.empty()) reasons = "no flow running\n";
     if (reasons.empty()) return {200, "text/plain; charset=utf-8", "ready\n"};
     return {503, "text/plain; charset=utf-8", reasons};
+}
+
+std::vector<StallWatch::Sample> stall_samples(const Flows& flows) {
+    const auto now = now_ms();
+    std::vector<StallWatch::Sample> out;
+    for (const auto& f : flows) {
+        StallWatch::Sample s{f->config().name, !f->not_ready_reason(),
+                             f->stats().records.load(std::memory_order_relaxed), 0};
+        for (const auto& v : view(*f, now)) {
+            s.waiting += v.lag_records + static_cast<std::int64_t>(v.snap.in_flight);
+        }
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+std::string status_line(const Flows& flows, const StallWatch::Stalls& stalls) {
+    const auto now = now_ms();
+    std::size_t ready = 0;
+    std::string first_reason;
+    std::int64_t partitions = 0;
+    std::int64_t lag = 0;
+    double lag_seconds = 0;
+    for (const auto& f : flows) {
+        auto why = f->not_ready_reason();
+        if (auto s = stalls.find(f->config().name); !why && s != stalls.end()) why = s->second;
+        if (why) {
+            if (first_reason.empty()) first_reason = "flow '" + f->config().name + "': " + *why;
+            continue;
+        }
+        ++ready;
+        for (const auto& v : view(*f, now)) {
+            ++partitions;
+            lag += v.lag_records;
+            lag_seconds = std::max(lag_seconds, v.lag_seconds);
+        }
+    }
+    if (flows.empty()) return "no flow configured";
+    if (ready < flows.size()) {
+        return fmt::format("{}/{} flows ready; {}", ready, flows.size(), first_reason);
+    }
+    return fmt::format("mirroring: {} flow{}, {} partitions, lag {} records ({:.1f} s)",
+                       flows.size(), flows.size() == 1 ? "" : "s", partitions, lag, lag_seconds);
 }
 
 std::string status_json(const Flows& flows) {

@@ -7,17 +7,25 @@
 #include <string>
 #include <vector>
 
+#include "daemon/stall_watch.h"
 #include "metrics/http_server.h"
 #include "metrics/samples.h"
 #include "replicator/flow.h"
 
 namespace kmirror::daemon {
 
-using Flows = std::vector<std::unique_ptr<replicator::Flow>>;
+/// The flows of the process (owned by the FlowSupervisor).
+using Flows = std::vector<replicator::Flow*>;
 
 std::vector<metrics::FlowSample> sample_flows(const Flows& flows);
-/// 200 "ready" when every flow is ready, else 503 with each flow's reason.
-metrics::HttpResponse readiness(const Flows& flows);
+/// 200 "ready" when every flow is ready and none stalled, else 503 with
+/// each flow's reason.
+metrics::HttpResponse readiness(const Flows& flows, const StallWatch::Stalls& stalls = {});
+/// What StallWatch needs of each flow, sampled now.
+std::vector<StallWatch::Sample> stall_samples(const Flows& flows);
+/// One line for systemd's STATUS=: "mirroring: 2 flows, 18 partitions, lag
+/// 0 records (0.0 s)" or the first reason a flow is not ready.
+std::string status_line(const Flows& flows, const StallWatch::Stalls& stalls);
 /// Flows, topics, partitions, lag and last errors as JSON. Never secrets:
 /// cluster properties are not part of it.
 std::string status_json(const Flows& flows);

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -183,6 +184,38 @@ std::size_t count(const std::map<std::int32_t, std::vector<TestRecord>>& records
     return n;
 }
 
+Tally tally(const std::map<std::int32_t, std::vector<TestRecord>>& source_records,
+            const std::map<std::int32_t, std::vector<TestRecord>>& target_records) {
+    Tally t;
+    for (const auto& [p, recs] : source_records) {
+        std::set<std::string> copied;
+        std::vector<std::string> first_copies;  // each value once, in target order
+        auto it = target_records.find(p);
+        if (it != target_records.end()) {
+            for (const auto& r : it->second) {
+                ++t.total;
+                if (copied.insert(r.value.value_or("")).second) {
+                    first_copies.push_back(r.value.value_or(""));
+                }
+            }
+        }
+        t.distinct += copied.size();
+        std::vector<std::string> expected;
+        std::set<std::string> in_source;
+        for (const auto& r : recs) {
+            in_source.insert(r.value.value_or(""));
+            if (copied.count(r.value.value_or(""))) {
+                expected.push_back(r.value.value_or(""));
+            } else {
+                ++t.missing;
+            }
+        }
+        std::erase_if(first_copies, [&](const std::string& v) { return !in_source.count(v); });
+        if (first_copies != expected) ++t.out_of_order;
+    }
+    return t;
+}
+
 bool wait_for_records(const std::string& bootstrap, const std::string& topic, std::size_t n,
                       std::chrono::milliseconds timeout) {
     return harness::poll_until(
@@ -266,12 +299,21 @@ KmirrorProcess::KmirrorProcess(const std::string& config_yaml, const std::string
     std::filesystem::create_directories(dir_);
     config_path_ = dir_ + "/kmirror.yaml";
     log_path_ = dir_ + "/kmirror.log";
-    std::ofstream out(config_path_);
-    out << config_yaml;
-    // Every kmirror of a test keeps its offset ranges in its own directory.
-    if (config_yaml.find("\nstate:") == std::string::npos) {
-        out << "state: { path: \"" << dir_ << "/state.db\" }\n";
+    rewrite_config(config_yaml);
+}
+
+void KmirrorProcess::rewrite_config(const std::string& config_yaml) {
+    // Written aside and renamed: a reload never reads half a file.
+    const auto tmp = config_path_ + ".new";
+    {
+        std::ofstream out(tmp);
+        out << config_yaml;
+        // Every kmirror of a test keeps its offset ranges in its own directory.
+        if (config_yaml.find("\nstate:") == std::string::npos) {
+            out << "state: { path: \"" << dir_ << "/state.db\" }\n";
+        }
     }
+    std::filesystem::rename(tmp, config_path_);
 }
 
 KmirrorProcess::~KmirrorProcess() {

@@ -53,6 +53,17 @@ std::size_t count(const std::map<std::int32_t, std::vector<TestRecord>>& records
 /// (key, value, headers, timestamp). Fails the test at the first difference.
 void expect_same_records(const std::map<std::int32_t, std::vector<TestRecord>>& from,
                          const std::map<std::int32_t, std::vector<TestRecord>>& to);
+/// Source and target compared by record identity (the value), partition by
+/// partition: what at-least-once delivery may duplicate but never lose.
+struct Tally {
+    std::size_t total = 0;         ///< records on the target
+    std::size_t distinct = 0;      ///< distinct values on the target
+    std::size_t missing = 0;       ///< source records not on the target
+    std::size_t out_of_order = 0;  ///< partitions whose first copies are not in source order
+    [[nodiscard]] std::size_t duplicates() const { return total - distinct; }
+};
+Tally tally(const std::map<std::int32_t, std::vector<TestRecord>>& source_records,
+            const std::map<std::int32_t, std::vector<TestRecord>>& target_records);
 /// Waits until the topic holds at least `n` records.
 bool wait_for_records(const std::string& bootstrap, const std::string& topic, std::size_t n,
                       std::chrono::milliseconds timeout);
@@ -87,6 +98,8 @@ public:
         env_.emplace_back(std::move(name), std::move(value));
     }
     void start();
+    /// Replaces the config file (for a SIGHUP reload or the next start).
+    void rewrite_config(const std::string& config_yaml);
     /// Waits for "kmirror ready" in the log.
     bool wait_ready(std::chrono::milliseconds timeout);
     void signal(int signo);
