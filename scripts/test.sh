@@ -17,6 +17,9 @@ $unit_only || tests/harness/fetch-kafka.sh >/dev/null
 $unit_only || tests/harness/fetch-kafka.sh 3.9.1 >/dev/null
 # MirrorMaker 2's own client jars, for the compatibility test (failover_test).
 $unit_only || tests/harness/fetch-kafka.sh --mm2 >/dev/null
+# helm (built with Go) and kubernetes-validate for the chart's tests (tests/chart):
+# built once up front, not inside a ctest entry racing the Kafka tests for CPU.
+$unit_only || scripts/helm.sh >/dev/null
 
 echo "== unit tests under ASan/UBSan"
 scripts/build.sh asan
