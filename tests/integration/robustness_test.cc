@@ -7,10 +7,12 @@
 #include <atomic>
 #include <cstdlib>
 #include <random>
+#include <regex>
 #include <set>
 #include <thread>
 
 #include "tests/harness/kafka_cluster.h"
+#include "tests/harness/prometheus.h"
 #include "tests/harness/wait.h"
 #include "tests/integration/mirror_fixture.h"
 
@@ -107,7 +109,16 @@ TEST(Robustness, SigtermDrainsSoARestartHasNoDuplicatesAndNoGaps) {
         << kmirror.log();
 
     auto producer = produce_in_background(topic, 3, 40, 500, 100ms);
-    std::this_thread::sleep_for(2s);  // stop in the middle of the stream
+    // Stop in the middle of the stream: once /status shows records in flight
+    // (handed to the producer, not yet acknowledged by the target).
+    ASSERT_TRUE(harness::wait_until(
+        [&] {
+            const auto status = harness::http_get(
+                "127.0.0.1:" + std::to_string(kmirror.http_port()), "/status");
+            return std::regex_search(status.body, std::regex("\"in_flight\":[1-9]"));
+        },
+        60s, "records in flight"))
+        << kmirror.log();
     kmirror.signal(SIGTERM);
     ASSERT_EQ(kmirror.wait_exit(40s), 0) << kmirror.log();
     kmirror.start();
