@@ -56,6 +56,8 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+# ctest's timeout sends SIGTERM: purge on the way out then too.
+trap 'exit 1' INT TERM
 
 # dpkg refuses at once when apt or dpkg runs elsewhere: wait for its lock.
 dpkg_waiting() {
