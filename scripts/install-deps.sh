@@ -25,6 +25,8 @@ packages=(
     # server and promtool (metrics tests; curl probes its readiness) and
     # openssl (certificates for the SASL_SSL cluster)
     kcat openjdk-17-jdk-headless maven python3 prometheus curl openssl
+    # packaging tests (tests/package): systemd-analyze, dpkg-shlibdeps
+    systemd dpkg-dev
 )
 
 check_only=false
