@@ -319,6 +319,14 @@ void Flow::discover() {
     for (auto& w : workers_) w->set_topics(subscribed_);
 }
 
+void Flow::request_discovery() {
+    if (stopping_.load() || discovery_requested_.exchange(true)) return;
+    boost::asio::post(admin_io_, [this] {
+        discovery_requested_.store(false);
+        if (!stopping_.load()) discover();
+    });
+}
+
 void Flow::delivery_loop() {
     while (!delivery_stop_.load()) producer_->poll(1s);  // wake() interrupts
     producer_->poll(0ms);
@@ -390,6 +398,7 @@ void Flow::on_delivery(kafka::DeliveryReport& report) noexcept {
         }
         // Refused for good (too large, not authorized, ...): the partition
         // stops at this record and says so; it is never skipped silently.
+        // Its worker pauses it at its next commit tick (MirrorWorker::reconcile_pauses).
         stats_.produce_errors.add(kafka::error_name(report.error));
         const auto reason = "record at offset " + std::to_string(offset.value()) +
                             " was refused by target cluster '" + flow_.target + "' for topic '" +

@@ -108,6 +108,10 @@ public:
     /// Every partition this process tracks (assigned now or earlier).
     std::vector<PartitionProgress*> partitions();
     void fail(const std::string& reason);
+    /// Runs topic discovery on the admin thread soon, instead of at the next
+    /// refresh_interval (a worker was assigned a partition the target lacks).
+    /// @thread any
+    void request_discovery();
 
     void on_delivery(kafka::DeliveryReport& report) noexcept override;
 
@@ -152,6 +156,7 @@ private:
     std::atomic<bool> source_reachable_{false};
     std::atomic<bool> target_reachable_{false};
     std::vector<std::string> subscribed_;  // @thread io (timers)
+    std::atomic<bool> discovery_requested_{false};
 
     std::unique_ptr<kafka::Admin> source_admin_;
     std::unique_ptr<kafka::Admin> target_admin_;

@@ -21,6 +21,14 @@ kafka::TopicPartition tp_of(const kafka::Message& m) {
     return {std::string(m.topic()), m.partition()};
 }
 
+/// How long a rebalance callback waits for in-flight records, for all its
+/// partitions together: long enough for a healthy target, far below
+/// max.poll.interval.ms when the target is down.
+std::chrono::steady_clock::time_point drain_deadline(const config::Flow& flow) {
+    return std::chrono::steady_clock::now() +
+           std::min<std::chrono::milliseconds>(flow.commit_interval * 10, std::chrono::seconds(10));
+}
+
 }  // namespace
 
 MirrorWorker::MirrorWorker(Flow& flow, int index) : flow_(flow), index_(index) {
@@ -111,8 +119,11 @@ std::chrono::milliseconds MirrorWorker::poll_timeout() const {
 void MirrorWorker::run() {
     while (!stop_.load()) {
         apply_topics();
-        if (!backlog_.empty()) drain_backlog();
+        // paused_ with an empty backlog: a rebalance took the backlog's
+        // partitions; drain_backlog() resumes the others.
+        if (!backlog_.empty() || paused_) drain_backlog();
         auto message = consumer_->poll(poll_timeout());
+        if (!newly_assigned_.empty()) reconcile_pauses();
         if (message) {
             if (backlog_.empty()) {
                 handle(std::move(message));
@@ -123,6 +134,7 @@ void MirrorWorker::run() {
             }
         }
         if (std::chrono::steady_clock::now() >= next_commit_) {
+            reconcile_pauses();
             std::set<kafka::TopicPartition> ours = assigned_;
             ours.insert(lost_.begin(), lost_.end());
             (void)commit(ours);
@@ -170,7 +182,17 @@ void MirrorWorker::handle(kafka::Message message) {
 
 MirrorWorker::Sent MirrorWorker::send(kafka::Message& message) {
     auto* progress = flow_.progress(message.topic(), message.partition());
-    if (!progress || progress->stopped()) return Sent::dropped;
+    if (!progress) return Sent::dropped;
+    if (progress->stopped()) {
+        // Fetched before the partition was paused: its offset is not
+        // committed, so a later owner reads it again.
+        pause_stopped(tp_of(message));
+        return Sent::dropped;
+    }
+    if (!awaiting_target_.empty() && awaiting_target_.contains(tp_of(message))) {
+        hold_for_target(message);
+        return Sent::dropped;
+    }
     const SourceOffset offset(message.offset());
 
     std::vector<kafka::Header> hops;
@@ -215,16 +237,70 @@ void MirrorWorker::drain_backlog() {
         backlog_.pop_front();
     }
     if (paused_) {
-        consumer_->resume({assigned_.begin(), assigned_.end()});
         paused_ = false;
+        // Not the stopped partitions, nor those still waiting for the target.
+        if (auto tps = fetchable(); !tps.empty()) consumer_->resume(tps);
     }
+}
+
+std::vector<kafka::TopicPartition> MirrorWorker::fetchable() const {
+    std::vector<kafka::TopicPartition> out;
+    for (const auto& tp : assigned_) {
+        if (!stopped_.contains(tp) && !awaiting_target_.contains(tp)) out.push_back(tp);
+    }
+    return out;
+}
+
+void MirrorWorker::pause_stopped(const kafka::TopicPartition& tp) {
+    if (stopped_.insert(tp).second) consumer_->pause({tp});
+}
+
+void MirrorWorker::hold_for_target(const kafka::Message& message) {
+    auto it = awaiting_target_.find(tp_of(message));
+    if (it == awaiting_target_.end() || it->second) return;  // rewound to an earlier record
+    it->second = message.offset();
+    if (auto r = consumer_->reposition({it->first.topic, it->first.partition, message.offset()});
+        !r) {
+        // Not committed either way: the next owner reads the record again.
+        spdlog::warn("flow '{}': seek {}[{}] to {} failed: {}", flow_.config().name,
+                     it->first.topic, it->first.partition, message.offset(), r.error().message());
+    }
+    consumer_->pause({it->first});
+}
+
+void MirrorWorker::reconcile_pauses() {
+    // Refused records stop partitions on the delivery thread.
+    for (const auto& tp : assigned_) {
+        if (stopped_.contains(tp)) continue;
+        auto* progress = flow_.progress(tp.topic, tp.partition);
+        if (progress && progress->stopped()) pause_stopped(tp);
+    }
+    std::vector<kafka::TopicPartition> changed = std::move(newly_assigned_);
+    newly_assigned_.clear();
+    for (auto it = awaiting_target_.begin(); it != awaiting_target_.end();) {
+        if (flow_.topics().has_target_partition(it->first.topic, it->first.partition)) {
+            changed.push_back(it->first);
+            it = awaiting_target_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    std::vector<kafka::TopicPartition> pause;
+    std::vector<kafka::TopicPartition> resume;
+    for (const auto& tp : changed) {
+        if (!assigned_.contains(tp)) continue;
+        const bool held = paused_ || stopped_.contains(tp) || awaiting_target_.contains(tp);
+        (held ? pause : resume).push_back(tp);
+    }
+    if (!pause.empty()) consumer_->pause(pause);
+    if (!resume.empty()) consumer_->resume(resume);
 }
 
 void MirrorWorker::stop_partition(PartitionProgress& progress, const std::string& reason) {
     spdlog::error("flow '{}': partition {}[{}] stopped: {}", flow_.config().name,
                   progress.source_topic(), progress.partition(), reason);
     progress.stop(reason);
-    consumer_->pause({{progress.source_topic(), progress.partition()}});
+    pause_stopped({progress.source_topic(), progress.partition()});
 }
 
 void MirrorWorker::handle_error(const kafka::Message& message) {
@@ -283,6 +359,15 @@ void MirrorWorker::handle_offset_reset(const kafka::Message& message) {
                           "to mirror from offset " +
                               std::to_string(low) + ")");
     if (go_on) {
+        // Offsets below the old position will be mirrored and committed
+        // again: forget the old incarnation's progress (its last records
+        // settled first, so that none of their reports is taken for a new
+        // record's) and the commit guard.
+        if (auto* p = flow_.progress(tp.topic, tp.partition)) {
+            (void)p->wait_drained(drain_deadline(cfg));
+            p->reset(SourceOffset(low), false);
+        }
+        committed_.erase(tp);
         if (auto r = consumer_->reposition({tp.topic, tp.partition, low}); !r) {
             spdlog::error("flow '{}': seek {}[{}] to {} failed: {}", cfg.name, tp.topic,
                           tp.partition, low, r.error().message());
@@ -291,7 +376,7 @@ void MirrorWorker::handle_offset_reset(const kafka::Message& message) {
     }
     if (auto* progress = flow_.progress(tp.topic, tp.partition)) {
         progress->stop("data loss: " + what);
-        consumer_->pause({tp});
+        pause_stopped(tp);
     }
 }
 
@@ -304,7 +389,7 @@ void MirrorWorker::sample_high_watermarks() {
     for (const auto& tp : assigned_) {
         auto* progress = flow_.progress(tp.topic, tp.partition);
         if (!progress) continue;
-        if (paused_ || progress->stopped()) {
+        if (paused_ || progress->stopped() || awaiting_target_.contains(tp)) {
             paused.push_back(tp);
         } else if (auto high = consumer_->cached_high_watermark(tp.topic, tp.partition)) {
             progress->high_watermark.store(*high, std::memory_order_relaxed);
@@ -346,20 +431,34 @@ void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partiti
     flow_.stats().rebalances.fetch_add(1, std::memory_order_relaxed);
     std::vector<kafka::TopicPartition> tps;
     for (const auto& p : partitions) tps.push_back({p.topic, p.partition});
+    // A new source partition may reach us before discovery grew the target.
+    // No admin call here: this is the rebalance callback, and a target that
+    // is down would hold it for seconds per partition, past
+    // max.poll.interval.ms (the member is evicted, rebalances repeat). Such a
+    // partition waits paused until discovery, asked to run now, created it.
+    std::size_t waiting = 0;
     for (const auto& tp : tps) {
-        // A new source partition may reach us before discovery grew the target.
-        if (auto r = flow_.topics().ensure_partition(tp.topic, tp.partition); !r) {
-            spdlog::warn("flow '{}': target partition for {}[{}] not ready: {}",
-                         flow_.config().name, tp.topic, tp.partition, r.error().message());
+        if (!flow_.topics().has_target_partition(tp.topic, tp.partition)) {
+            awaiting_target_.emplace(tp, std::nullopt);
+            ++waiting;
         }
+    }
+    if (waiting > 0) {
+        spdlog::info("flow '{}': worker {}: {} assigned partition(s) wait for their target "
+                     "partition",
+                     flow_.config().name, index_, waiting);
+        flow_.request_discovery();
     }
     // Partitions without a committed offset are new to the flow: mirror them
     // from their first record (auto.offset.reset=error would stop them).
     std::vector<std::optional<SourceOffset>> starts(tps.size());
     std::vector<bool> ahead(tps.size(), false);
+    std::vector<std::int64_t> group_committed(tps.size(), -1);
+    const auto drained_by = drain_deadline(flow_.config());
     if (auto committed = consumer_->committed(tps, kAdminTimeout)) {
         for (std::size_t i = 0; i < partitions.size(); ++i) {
             const auto off = committed.value()[i].offset;
+            group_committed[i] = off;
             partitions[i].offset = off >= 0 ? off : kafka::kOffsetBeginning;
             if (off >= 0) starts[i] = SourceOffset(off);
             // This process may know better than the group: after a lost
@@ -369,7 +468,7 @@ void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partiti
             // mirroring it again.
             auto* known = flow_.progress(tps[i].topic, tps[i].partition);
             if (!known) continue;
-            (void)known->wait_drained(std::chrono::steady_clock::now() + kAdminTimeout);
+            (void)known->wait_drained(drained_by);
             const auto acked = known->committable();
             if (acked && (!starts[i] || *acked > *starts[i])) {
                 starts[i] = acked;
@@ -378,14 +477,27 @@ void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partiti
             }
         }
     }
+    std::vector<kafka::TopicPartition> held;
     for (std::size_t i = 0; i < tps.size(); ++i) {
         const auto& tp = tps[i];
         lost_.erase(tp);
-        flow_.track(tp.topic, tp.partition, starts[i], ahead[i]);
+        auto* progress = flow_.track(tp.topic, tp.partition, starts[i], ahead[i]);
+        if (auto why = progress->stopped()) {
+            spdlog::warn("flow '{}': partition {}[{}] stays stopped until kmirror restarts: {}",
+                         flow_.config().name, tp.topic, tp.partition, *why);
+            stopped_.insert(tp);
+        }
         assigned_.insert(tp);
+        // What the group holds: commits below it are pointless, and a lost
+        // assignment counts what the next owner copies again from here.
         committed_.erase(tp);
+        if (group_committed[i] >= 0) committed_[tp] = group_committed[i];
+        if (paused_ || stopped_.contains(tp) || awaiting_target_.contains(tp)) held.push_back(tp);
     }
-    if (paused_) consumer_->pause(tps);
+    // Paused before librdkafka starts fetching them; reconcile_pauses()
+    // applies the state again once the assignment is made.
+    if (!held.empty()) consumer_->pause(held);
+    newly_assigned_.insert(newly_assigned_.end(), tps.begin(), tps.end());
     flow_.stats().assigned_partitions.fetch_add(static_cast<std::int64_t>(tps.size()),
                                                 std::memory_order_relaxed);
     spdlog::info("flow '{}': worker {} assigned {} partition(s)", flow_.config().name, index_,
@@ -395,27 +507,45 @@ void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partiti
 void MirrorWorker::on_revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) {
     flow_.stats().rebalances.fetch_add(1, std::memory_order_relaxed);
     const std::set<kafka::TopicPartition> revoked(partitions.begin(), partitions.end());
+    // With the backlog emptied, the next loop resumes what QUEUE_FULL paused.
     std::erase_if(backlog_, [&](const kafka::Message& m) { return revoked.count(tp_of(m)) > 0; });
+    std::erase_if(newly_assigned_, [&](const auto& tp) { return revoked.contains(tp); });
     if (!lost) {
         // Let in-flight records land so the next owner starts after them.
-        const auto deadline = std::chrono::steady_clock::now() +
-                              std::min<std::chrono::milliseconds>(
-                                  flow_.config().commit_interval * 10, std::chrono::seconds(10));
+        const auto deadline = drain_deadline(flow_.config());
         for (const auto& tp : revoked) {
             if (auto* p = flow_.progress(tp.topic, tp.partition)) (void)p->wait_drained(deadline);
         }
         commit(revoked);
     }
+    // A lost assignment (a commit refused mid-rebalance, librdkafka#4059):
+    // what was acknowledged after the last commit is copied again by the
+    // next owner. Counted, so a duplicate is always accounted for.
+    std::int64_t recopied = 0;
+    for (const auto& tp : lost ? revoked : std::set<kafka::TopicPartition>{}) {
+        auto* p = flow_.progress(tp.topic, tp.partition);
+        auto c = committed_.find(tp);
+        if (!p || c == committed_.end()) continue;
+        if (auto next = p->committable()) recopied += std::max<std::int64_t>(0, next->value() - c->second);
+    }
     for (const auto& tp : revoked) {
         assigned_.erase(tp);
+        stopped_.erase(tp);  // PartitionProgress remembers it, should it come back
+        awaiting_target_.erase(tp);
         if (lost) lost_.insert(tp);
         committed_.erase(tp);
         if (auto* p = flow_.progress(tp.topic, tp.partition)) p->assigned.store(false);
     }
     flow_.stats().assigned_partitions.fetch_sub(static_cast<std::int64_t>(revoked.size()),
                                                 std::memory_order_relaxed);
-    spdlog::info("flow '{}': worker {} released {} partition(s){}", flow_.config().name, index_,
-                 revoked.size(), lost ? " (assignment lost)" : "");
+    if (lost) {
+        spdlog::warn("flow '{}': worker {} released {} partition(s) (assignment lost): {} "
+                     "acknowledged record(s) not committed are copied again by the next owner",
+                     flow_.config().name, index_, revoked.size(), recopied);
+    } else {
+        spdlog::info("flow '{}': worker {} released {} partition(s)", flow_.config().name, index_,
+                     revoked.size());
+    }
 }
 
 }  // namespace kmirror::replicator

@@ -42,7 +42,18 @@ private:
 
     void handle(kafka::Message message);
     Sent send(kafka::Message& message);
+    /// Sends the backlog; once it is empty, resumes what QUEUE_FULL paused.
     void drain_backlog();
+    /// Assigned partitions that may fetch: not stopped, target partition known.
+    std::vector<kafka::TopicPartition> fetchable() const;
+    /// Pauses a stopped partition for the rest of this process's ownership.
+    void pause_stopped(const kafka::TopicPartition& tp);
+    /// On the commit tick: pauses partitions stopped by the delivery thread
+    /// (refused records) and resumes those whose target partition appeared.
+    void reconcile_pauses();
+    /// A record of a partition still waiting for its target partition: the
+    /// partition is paused and rewound to its first such record.
+    void hold_for_target(const kafka::Message& message);
     void handle_error(const kafka::Message& message);
     void handle_offset_reset(const kafka::Message& message);
     void stop_partition(PartitionProgress& progress, const std::string& reason);
@@ -64,7 +75,24 @@ private:
     std::map<kafka::TopicPartition, std::int64_t> committed_;
     std::set<kafka::TopicPartition> lost_;  // taken away without a chance to commit
     std::deque<kafka::Message> backlog_;  // not yet accepted by the producer, in order
+    // Pauses. A partition fetches only when none of these holds it:
+    //  * paused_: the producer is full (QUEUE_FULL); every assigned partition
+    //    waits until backlog_ is empty again. paused_ with an empty backlog
+    //    (a rebalance took the backlog's partitions) resumes at the next loop.
+    //  * stopped_: the partition stopped (a record the target refused, data
+    //    loss under on_data_loss: stop); paused for as long as this process
+    //    owns it. A restart, or another process taking the partition over,
+    //    starts it again at its committed offset.
+    //  * awaiting_target_: assigned before the target had the partition
+    //    (target down or slow); resumed once discovery created it. The value
+    //    is where to resume, when records were fetched meanwhile.
     bool paused_ = false;
+    std::set<kafka::TopicPartition> stopped_;
+    std::map<kafka::TopicPartition, std::optional<std::int64_t>> awaiting_target_;
+    // Assigned by the last rebalance callback: their pause state is applied
+    // again once librdkafka made the assignment (a toppar keeps the pause
+    // flag of an earlier assignment).
+    std::vector<kafka::TopicPartition> newly_assigned_;
     std::chrono::steady_clock::time_point next_commit_;
 };
 

@@ -17,9 +17,11 @@ void PartitionProgress::unrecord(SourceOffset offset) {
 
 void PartitionProgress::ack(SourceOffset offset) {
     std::lock_guard lock(mu_);
-    // Reports come in produce order, so the front is the common case.
+    // Reports come in produce order, so the front is the common case. An
+    // offset can be in flight twice (the source topic was re-created, or
+    // repositioned back): the report is for the older copy not yet settled.
     auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
-                           [&](const Entry& e) { return e.offset == offset; });
+                           [&](const Entry& e) { return e.offset == offset && !e.acked; });
     if (it == in_flight_.end()) return;  // after reset(): a stale report
     it->acked = true;
     while (!in_flight_.empty() && in_flight_.front().acked) {
@@ -37,7 +39,7 @@ void PartitionProgress::fail(SourceOffset offset, std::string reason) {
     if (!stopped_) stopped_ = std::move(reason);
     // Treat the record as settled for draining; it is not committable.
     auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
-                           [&](const Entry& e) { return e.offset == offset; });
+                           [&](const Entry& e) { return e.offset == offset && !e.acked; });
     if (it != in_flight_.end()) it->acked = true;
     while (!in_flight_.empty() && in_flight_.front().acked) {
         const auto done = in_flight_.front().offset;
@@ -87,8 +89,6 @@ void PartitionProgress::reset(std::optional<SourceOffset> next, bool acknowledge
     in_flight_.clear();
     committable_ = acknowledged ? next : std::nullopt;
     start_ = next;
-    failed_at_.reset();
-    stopped_.reset();
     drained_.notify_all();
 }
 

@@ -59,7 +59,10 @@ public:
     /// Forget in-flight state (the partition was re-assigned from scratch);
     /// `next` is where consumption starts, if known. `acknowledged`: every
     /// record before `next` is known to be on the target, so `next` is
-    /// committable right away.
+    /// committable right away. A stopped partition stays stopped (and never
+    /// commits past a refused record) for the life of this process: a
+    /// restart, or another process taking the partition over, starts it
+    /// again at its committed offset.
     void reset(std::optional<SourceOffset> next = std::nullopt, bool acknowledged = false);
 
     /// What a scrape or /status needs, read under one lock.

@@ -245,6 +245,13 @@ Result<void> TopicSync::ensure_partition(const std::string& source_topic, std::i
     return outcome::success();
 }
 
+bool TopicSync::has_target_partition(const std::string& source_topic,
+                                     std::int32_t partition) const {
+    std::lock_guard lock(mu_);
+    auto it = mirrored_.find(source_topic);
+    return it != mirrored_.end() && it->second.target_partitions > partition;
+}
+
 std::string TopicSync::target_topic(const std::string& source_topic) const {
     std::lock_guard lock(mu_);
     auto it = mirrored_.find(source_topic);

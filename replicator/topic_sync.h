@@ -38,6 +38,10 @@ public:
     /// Makes sure the target has `partition` of the copy of `source_topic`
     /// (a new source partition reached a worker before discovery saw it).
     Result<void> ensure_partition(const std::string& source_topic, std::int32_t partition);
+    /// Whether the target has `partition` of the copy of `source_topic`, as
+    /// far as discovery and ensure_partition() know; no admin call.
+    [[nodiscard]] bool has_target_partition(const std::string& source_topic,
+                                            std::int32_t partition) const;
 
     /// The target name of a mirrored topic ("" if it is not mirrored).
     [[nodiscard]] std::string target_topic(const std::string& source_topic) const;

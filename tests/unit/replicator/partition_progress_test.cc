@@ -59,6 +59,44 @@ TEST(PartitionProgress, StaleReportsAfterResetAreIgnored) {
     EXPECT_EQ(p.committable(), std::nullopt);
 }
 
+TEST(PartitionProgress, AStoppedPartitionStaysStoppedWhenReassignedToThisProcess) {
+    // given a partition stopped at a refused record
+    //   recorded: 4 ack, 5 refused, 6 ack
+    PartitionProgress p("orders", 0, "primary.orders");
+    p.record(4_src);
+    p.record(5_src);
+    p.record(6_src);
+    p.ack(4_src);
+    p.fail(5_src, "too large");
+    p.ack(6_src);
+    // when the group hands it back to this process (committed offset 5)
+    p.reset(5_src, false);
+    // then it is still stopped, and nothing acknowledged later moves the
+    // commit past the refused record
+    EXPECT_EQ(p.stopped(), "too large");
+    p.record(5_src);
+    p.ack(5_src);
+    EXPECT_EQ(p.committable(), std::nullopt);
+}
+
+TEST(PartitionProgress, AnOffsetInFlightTwiceIsAcknowledgedOnceEach) {
+    // given offset 5 in flight twice (the source topic was re-created):
+    //   in flight: [ 3 ][ 5 ][ 4 ][ 5 ]
+    PartitionProgress p("orders", 0, "primary.orders");
+    p.record(3_src);
+    p.record(5_src);
+    p.record(4_src);
+    p.record(5_src);
+    // when every report arrives, both copies of 5 before 3 and 4
+    p.ack(5_src);
+    p.ack(5_src);
+    p.ack(3_src);
+    p.ack(4_src);
+    // then each report settled its own copy: nothing is left in flight
+    EXPECT_EQ(p.in_flight(), 0u);
+    EXPECT_EQ(p.committable(), 6_src);
+}
+
 TEST(PartitionProgress, WaitDrainedReturnsWhenTheLastAckArrives) {
     PartitionProgress p("orders", 0, "primary.orders");
     p.record(1_src);
