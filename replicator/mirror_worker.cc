@@ -252,7 +252,11 @@ std::vector<kafka::TopicPartition> MirrorWorker::fetchable() const {
 }
 
 void MirrorWorker::pause_stopped(const kafka::TopicPartition& tp) {
-    if (stopped_.insert(tp).second) consumer_->pause({tp});
+    if (!stopped_.insert(tp).second) return;
+    consumer_->pause({tp});
+    spdlog::info("flow '{}': partition {}[{}] is no longer fetched (stopped; a restart, or "
+                 "another instance taking it over, resumes it at its committed offset)",
+                 flow_.config().name, tp.topic, tp.partition);
 }
 
 void MirrorWorker::hold_for_target(const kafka::Message& message) {

@@ -210,14 +210,18 @@ TEST(Faults, ARecordTheTargetRefusesStopsItsPartitionWhichIsNoLongerFetched) {
               std::string::npos)
         << partition_status(kmirror, topic, 1);
     EXPECT_EQ(metric(kmirror, "kmirror_partitions_stopped{flow=\"" + topic + "\"}"), 1.0);
+    const auto paused = "partition " + topic + "[1] is no longer fetched";
+    ASSERT_TRUE(harness::wait_until(
+        [&] { return kmirror.log().find(paused) != std::string::npos; }, 30s,
+        "kmirror pausing the stopped partition"));
+    // From here on partition 1 must not be fetched: new records on every
+    // partition, and librdkafka's fetch log names partitions 0 and 2 only.
+    const auto mark = kmirror.log().size();
     const std::map<std::int32_t, std::size_t> after_b{{0, 60}, {1, 30}, {2, 60}};
     batch("b");
     ASSERT_TRUE(harness::wait_until([&] { return counts(target(), "primary." + topic) == after_b; },
                                     60s, "batch b on partitions 0 and 2, not on 1"))
         << kmirror.log();
-    // From here on partition 1 must not be fetched: new records on every
-    // partition, and librdkafka's fetch log names partitions 0 and 2 only.
-    const auto mark = kmirror.log().size();
     batch("c");
     const std::map<std::int32_t, std::size_t> after_c{{0, 90}, {1, 30}, {2, 90}};
     ASSERT_TRUE(harness::wait_until([&] { return counts(target(), "primary." + topic) == after_c; },
