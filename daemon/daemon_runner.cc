@@ -17,32 +17,13 @@
 #include "daemon/flow_supervisor.h"
 #include "daemon/observability.h"
 #include "daemon/stall_watch.h"
+#include "daemon/state_flusher.h"
 #include "daemon/systemd_notifier.h"
 #include "metrics/exposition.h"
 #include "metrics/http_server.h"
 
 namespace kmirror::daemon {
 namespace {
-
-// Offset ranges are written to SQLite in one transaction per interval, not
-// per record; a crash loses at most this much (the store lags, never lies).
-constexpr auto kRangeFlushInterval = std::chrono::seconds(1);
-
-void flush_ranges(checkpoints::OffsetRangeStore& store) {
-    if (auto r = store.flush(); !r) {
-        spdlog::error("state '{}': writing offset ranges failed: {} (retried)", store.path(),
-                      r.error().message());
-    }
-}
-
-void keep_flushing(boost::asio::steady_timer& timer, checkpoints::OffsetRangeStore& store) {
-    timer.expires_after(kRangeFlushInterval);
-    timer.async_wait([&timer, &store](const boost::system::error_code& ec) {
-        if (ec) return;
-        flush_ranges(store);
-        keep_flushing(timer, store);
-    });
-}
 
 // Readiness, stalls and systemd's STATUS= are re-evaluated this often.
 constexpr auto kHealthInterval = std::chrono::seconds(1);
@@ -69,7 +50,6 @@ int run_daemon(std::shared_ptr<const config::Config> config, const metrics::Buil
                const RunOptions& options) {
     boost::asio::io_context io;
     boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
-    boost::asio::steady_timer range_flush(io);
     boost::asio::steady_timer health(io);
     SystemdNotifier notifier(io);
     // The configuration in force: SIGHUP replaces it. state and http keep
@@ -88,6 +68,7 @@ int run_daemon(std::shared_ptr<const config::Config> config, const metrics::Buil
         return kExitFailure;
     }
     auto ranges = std::move(opened.value());
+    StateFlusher state(io, *ranges);
 
     std::unique_ptr<metrics::HttpServer> http;
     try {
@@ -120,9 +101,8 @@ int run_daemon(std::shared_ptr<const config::Config> config, const metrics::Buil
         notifier.stopping(current->shutdown.timeout);
         signals.cancel();
         health.cancel();
-        range_flush.cancel();
         supervisor.stop(std::chrono::steady_clock::now() + current->shutdown.timeout);
-        flush_ranges(*ranges);  // everything acknowledged during the drain
+        state.stop();  // writes everything acknowledged during the drain
         http->stop();
     };
 
@@ -175,12 +155,13 @@ int run_daemon(std::shared_ptr<const config::Config> config, const metrics::Buil
         const metrics::ExpositionOptions exposition{current->metrics.partition_labels};
         return metrics::HttpResponse{
             200, "text/plain; version=0.0.4; charset=utf-8",
-            metrics::render(sample_flows(supervisor.flows()), build, exposition)};
+            metrics::render(sample_flows(supervisor.flows()), build, exposition,
+                            state_sample(state.health()))};
     });
     http->route("/healthz", [] { return metrics::HttpResponse{200, "text/plain", "ok\n"}; });
     http->route("/readyz", [&] { return readiness(supervisor.flows(), stalls); });
     http->route("/status", [&] {
-        return metrics::HttpResponse{200, "application/json", status_json(supervisor.flows())};
+        return metrics::HttpResponse{200, "application/json", status_json(supervisor.flows(), state.health())};
     });
 
     std::function<void(const boost::system::error_code&, int)> on_signal =
@@ -198,7 +179,7 @@ int run_daemon(std::shared_ptr<const config::Config> config, const metrics::Buil
     http->start();
     spdlog::info("http on {} (port {}); starting {} flow(s)", config->http.listen, http->port(),
                  config->flows.size());
-    keep_flushing(range_flush, *ranges);
+    state.start();
     notifier.start_watchdog([&]() -> std::string {
         if (stalls.empty()) return {};
         return "flow '" + stalls.begin()->first + "': " + stalls.begin()->second;

@@ -156,10 +156,26 @@ std::string status_line(const Flows& flows, const StallWatch::Stalls& stalls) {
                        flows.size(), flows.size() == 1 ? "" : "s", partitions, lag, lag_seconds);
 }
 
-std::string status_json(const Flows& flows) {
+metrics::StateSample state_sample(const StateHealth& state) {
+    return {state.write_errors, state.failing.has_value()};
+}
+
+std::string status_json(const Flows& flows, const StateHealth& state) {
     const auto now = now_ms();
     JsonWriter w;
-    w.begin_object().key("flows").begin_array();
+    w.begin_object();
+    w.key("state").begin_object();
+    w.key("path").value(state.path);
+    w.key("write_errors").value(static_cast<std::int64_t>(state.write_errors));
+    w.key("write_failing");
+    if (state.failing) {
+        w.value(*state.failing);
+    } else {
+        w.null();
+    }
+    w.key("write_failing_seconds").value(state.failing_seconds);
+    w.end_object();
+    w.key("flows").begin_array();
     for (const auto& f : flows) {
         const auto& cfg = f->config();
         auto& stats = f->stats();

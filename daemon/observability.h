@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "daemon/stall_watch.h"
+#include "daemon/state_flusher.h"
 #include "metrics/http_server.h"
 #include "metrics/samples.h"
 #include "replicator/flow.h"
@@ -26,8 +27,9 @@ std::vector<StallWatch::Sample> stall_samples(const Flows& flows);
 /// One line for systemd's STATUS=: "mirroring: 2 flows, 18 partitions, lag
 /// 0 records (0.0 s)" or the first reason a flow is not ready.
 std::string status_line(const Flows& flows, const StallWatch::Stalls& stalls);
-/// Flows, topics, partitions, lag and last errors as JSON. Never secrets:
-/// cluster properties are not part of it.
-std::string status_json(const Flows& flows);
+/// Flows, topics, partitions, lag and last errors as JSON, and the state
+/// file's health. Never secrets: cluster properties are not part of it.
+std::string status_json(const Flows& flows, const StateHealth& state = {});
+metrics::StateSample state_sample(const StateHealth& state);
 
 }  // namespace kmirror::daemon

@@ -230,12 +230,26 @@ void process_families(Families& out, const BuildInfo& build) {
 
 }  // namespace
 
+void state_families(Families& out, const StateSample& state) {
+    Families::counter(out.family("kmirror_state_write_errors_total",
+                                 "Failed writes of the offset-range store (state.path), e.g. a "
+                                 "full disk; retried every second, nothing is lost from memory.",
+                                 MetricType::Counter),
+                      {}, static_cast<double>(state.write_errors));
+    Families::gauge(out.family("kmirror_state_write_failing",
+                               "1 while writing the offset-range store fails: a restart or "
+                               "`kmirror translate` would answer conservatively since.",
+                               MetricType::Gauge),
+                    {}, state.write_failing ? 1 : 0);
+}
+
 std::string render(const std::vector<FlowSample>& flows, const BuildInfo& build,
-                   const ExpositionOptions& options) {
+                   const ExpositionOptions& options, const StateSample& state) {
     Families out;
     topic_families(out, flows);
     lag_families(out, flows, options.partition_labels);
     flow_families(out, flows);
+    state_families(out, state);
     process_families(out, build);
     return prometheus::TextSerializer().Serialize(out.take());
 }

@@ -16,6 +16,6 @@ struct ExpositionOptions {
 
 /// Every kmirror_* family, the process_* families and kmirror_build_info.
 std::string render(const std::vector<FlowSample>& flows, const BuildInfo& build,
-                   const ExpositionOptions& options);
+                   const ExpositionOptions& options, const StateSample& state = {});
 
 }  // namespace kmirror::metrics

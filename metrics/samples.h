@@ -52,6 +52,13 @@ struct FlowSample {
     std::map<std::string, std::uint64_t> consume_errors;
 };
 
+/// The offset-range store's file (state.path). Failed writes are retried
+/// every second; meanwhile nothing is lost from memory.
+struct StateSample {
+    std::uint64_t write_errors = 0;  ///< failed writes since start
+    bool write_failing = false;      ///< the last write failed
+};
+
 struct BuildInfo {
     std::string version;
     std::string librdkafka_version;

@@ -347,50 +347,6 @@ TEST(Failover, TransactionalTopicWithAbortedTransactionsResumesExactly) {
     expect_exactly_the_rest(all, before, after);
 }
 
-/// Commits `offsets` for `group` on `bootstrap` without reading.
-void commit_offsets(const std::string& bootstrap, const std::string& group,
-                    const std::string& topic, const std::map<std::int32_t, std::int64_t>& offsets) {
-    kafka::Consumer consumer(settings_for("test", bootstrap),
-                             {{"group.id", group}, {"enable.auto.commit", "false"}});
-    std::vector<kafka::TopicPartitionOffset> commit;
-    for (const auto& [p, o] : offsets) commit.push_back({topic, p, o});
-    ASSERT_TRUE(consumer.commit(commit, false));
-    consumer.close(5s);
-}
-
-struct CliTranslation {
-    std::int64_t target_offset = -1;
-    std::string exactness;
-    std::int64_t rereads = 0;
-};
-
-/// `kmirror translate --format json` for one group: by partition.
-std::map<std::int32_t, CliTranslation> translate(const KmirrorProcess& kmirror,
-                                                 const std::string& flow,
-                                                 const std::string& group) {
-    auto r = harness::run_command(
-        harness::shell_join({KMIRROR_BINARY, "translate", "-c", kmirror.config_path(), "--flow",
-                             flow, "--group", group, "--format", "json"}) +
-            " 2>/dev/null",
-        {.timeout = 60s});
-    std::map<std::int32_t, CliTranslation> out;
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    if (r.exit_code != 0) return out;
-    boost::property_tree::ptree tree;
-    std::istringstream in(r.output);
-    boost::property_tree::read_json(in, tree);
-    for (const auto& [k, g] : tree.get_child("groups")) {
-        for (const auto& [k2, p] : g.get_child("partitions")) {
-            CliTranslation t;
-            t.target_offset = p.get<std::int64_t>("target_offset", -1);
-            t.exactness = p.get<std::string>("exactness");
-            t.rereads = p.get<std::int64_t>("rereads");
-            out[p.get<std::int32_t>("partition")] = t;
-        }
-    }
-    return out;
-}
-
 TEST(Failover, AfterKillNineTranslationIsNeverAheadAndSaysConservative) {
     // given a partition of 2000 records "v<source offset>", mirrored by a
     // kmirror that commits its progress rarely and is then killed with -9

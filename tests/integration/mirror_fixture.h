@@ -131,4 +131,22 @@ private:
 /// Runs the kmirror binary to completion: exit code and combined output.
 std::pair<int, std::string> run_kmirror(const std::vector<std::string>& args);
 
+/// Commits `offsets` for `group` on `bootstrap` without reading: a consumer
+/// application's progress, for translation tests.
+void commit_offsets(const std::string& bootstrap, const std::string& group,
+                    const std::string& topic, const std::map<std::int32_t, std::int64_t>& offsets);
+
+/// One partition of `kmirror translate --format json`.
+struct CliTranslation {
+    std::int64_t target_offset = -1;
+    std::string exactness;
+    std::int64_t rereads = 0;
+};
+
+/// `kmirror translate -c <its config> --flow F --group G --format json`, by
+/// partition (empty, with a test failure, when the command fails).
+std::map<std::int32_t, CliTranslation> translate(const KmirrorProcess& kmirror,
+                                                 const std::string& flow,
+                                                 const std::string& group);
+
 }  // namespace kmirror::test

@@ -1,0 +1,171 @@
+// The offset-range store's disk fills up while kmirror mirrors, against two
+// real Kafka clusters (started once for this binary) and a real tmpfs.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "tests/harness/kafka_cluster.h"
+#include "tests/harness/prometheus.h"
+#include "tests/harness/wait.h"
+#include "tests/integration/mirror_fixture.h"
+
+namespace kmirror::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string source() { return harness::source().bootstrap(); }
+std::string target() { return harness::target().bootstrap(); }
+
+// A small tmpfs, unmounted when the test ends.
+class SmallDisk {
+public:
+    explicit SmallDisk(const std::string& size) {
+        path_ = (std::filesystem::temp_directory_path() / unique_name("state-disk")).string();
+        std::filesystem::create_directories(path_);
+        const auto options = "size=" + size;
+        mounted_ = ::mount("tmpfs", path_.c_str(), "tmpfs", 0, options.c_str()) == 0;
+    }
+    ~SmallDisk() {
+        if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    SmallDisk(const SmallDisk&) = delete;
+    SmallDisk& operator=(const SmallDisk&) = delete;
+
+    [[nodiscard]] bool mounted() const { return mounted_; }
+    [[nodiscard]] const std::string& path() const { return path_; }
+    /// Writes a file until the disk has no space left.
+    void fill() {
+        std::ofstream out(path_ + "/filler", std::ios::binary);
+        const std::string block(4096, 'x');
+        while (out.write(block.data(), static_cast<std::streamsize>(block.size())) && out.flush()) {
+        }
+    }
+    void free() { std::filesystem::remove(path_ + "/filler"); }
+
+private:
+    std::string path_;
+    bool mounted_ = false;
+};
+
+// Partition 0 of `kmirror translate`.
+CliTranslation translate0(const KmirrorProcess& kmirror, const std::string& flow,
+                          const std::string& group) {
+    auto t = translate(kmirror, flow, group);
+    return t.count(0) ? t.at(0) : CliTranslation{};
+}
+
+void commit_offset(const std::string& group, const std::string& topic, std::int64_t offset) {
+    commit_offsets(source(), group, topic, {{0, offset}});
+}
+
+std::vector<kafka::Record> numbered(const std::string& topic, int from, int n) {
+    std::vector<kafka::Record> out;
+    for (int i = from; i < from + n; ++i) {
+        out.push_back({topic, 0, "k" + std::to_string(i), "id-" + std::to_string(i), {}, 0});
+    }
+    return out;
+}
+
+// Where the copy of source record "id-<n>" is on the target.
+std::int64_t target_offset_of(const std::map<std::int32_t, std::vector<TestRecord>>& copy, int n) {
+    for (const auto& r : copy.at(0)) {
+        if (r.value == "id-" + std::to_string(n)) return r.offset;
+    }
+    return -1;
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+    return n;
+}
+
+TEST(StateDisk, AFullDiskKeepsMirroringAndTranslationConservativeNeverWrong) {
+    if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+    SmallDisk disk("1m");
+    ASSERT_TRUE(disk.mounted()) << "mount tmpfs: " << std::strerror(errno);
+
+    // given a flow whose state file lives on a small disk, with its ranges written
+    const auto topic = unique_name("state-full");
+    const auto group = unique_name("app");
+    create_topic(source(), topic, 1);
+    KmirrorProcess kmirror(flow_config(topic, source(), target(), topic) + "state: { path: \"" +
+                               disk.path() + "/state.db\" }\n",
+                           "state-full");
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    produce(source(), numbered(topic, 0, 1000));
+    ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + topic, topic, 60s)) << kmirror.log();
+    commit_offset(group, topic, 500);
+    ASSERT_TRUE(harness::wait_until(
+        [&] { return translate0(kmirror, topic, group).exactness == "exact"; }, 30s,
+        "an exact translation from the state file before the disk fills"));
+
+    // when the disk fills up while records keep coming
+    disk.fill();
+    produce(source(), numbered(topic, 1000, 1000));
+    ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + topic, topic, 60s)) << kmirror.log();
+    const auto address = "127.0.0.1:" + std::to_string(kmirror.http_port());
+    ASSERT_TRUE(harness::wait_until(
+        [&] {
+            return harness::http_get(address, "/metrics").body.find(
+                       "kmirror_state_write_failing 1") != std::string::npos;
+        },
+        30s, "kmirror_state_write_failing 1"))
+        << kmirror.log();
+
+    // then mirroring goes on, the failure is shown, counted and logged once
+    const auto status = harness::http_get(address, "/status").body;
+    EXPECT_TRUE(std::regex_search(status, std::regex(R"("write_failing":"[^"]+")"))) << status;
+    const auto metrics = harness::http_get(address, "/metrics").body;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(metrics, m, std::regex(R"(kmirror_state_write_errors_total (\d+))")))
+        << metrics;
+    EXPECT_GE(std::stoi(m[1].str()), 1);
+    EXPECT_EQ(count_of(kmirror.log(), "writing offset ranges failed"), 1u) << kmirror.log();
+
+    // and a translation in the unwritten window is conservative, never ahead
+    commit_offset(group, topic, 1500);
+    const auto copy = read_topic(target(), "primary." + topic);
+    const auto exact_1500 = target_offset_of(copy, 1500);
+    ASSERT_GE(exact_1500, 0);
+    const auto during = translate0(kmirror, topic, group);
+    std::cout << "[ MEASURE  ] disk full: committed 1500 translates to " << during.target_offset
+              << " (" << during.exactness << "); its copy is at " << exact_1500 << "; "
+              << m[1].str() << " failed writes so far\n";
+    EXPECT_NE(during.exactness, "exact");
+    EXPECT_LE(during.target_offset, exact_1500);
+
+    // when space comes back, everything kept in memory is written and exact again
+    disk.free();
+    ASSERT_TRUE(harness::wait_until(
+        [&] {
+            return harness::http_get(address, "/metrics").body.find(
+                       "kmirror_state_write_failing 0") != std::string::npos;
+        },
+        30s, "writes succeeding again"))
+        << kmirror.log();
+    EXPECT_NE(kmirror.log().find("offset ranges written again"), std::string::npos);
+    const auto after = translate0(kmirror, topic, group);
+    EXPECT_EQ(after.exactness, "exact");
+    EXPECT_EQ(after.target_offset, exact_1500);
+
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(40s), 0) << kmirror.log();
+    const auto t = tally(read_topic(source(), topic), read_topic(target(), "primary." + topic));
+    EXPECT_EQ(t.missing, 0u);
+    EXPECT_EQ(t.duplicates(), 0u);
+}
+
+}  // namespace
+}  // namespace kmirror::test
