@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -24,6 +25,9 @@
 
 namespace kmirror::daemon {
 namespace {
+
+// Of shutdown.timeout, what is kept for closing after the drain.
+constexpr auto kCloseReserve = std::chrono::milliseconds(1500);
 
 // Readiness, stalls and systemd's STATUS= are re-evaluated this often.
 constexpr auto kHealthInterval = std::chrono::seconds(1);
@@ -101,7 +105,12 @@ int run_daemon(std::shared_ptr<const config::Config> config, const metrics::Buil
         notifier.stopping(current->shutdown.timeout);
         signals.cancel();
         health.cancel();
-        supervisor.stop(std::chrono::steady_clock::now() + current->shutdown.timeout);
+        // The drain ends a little before shutdown.timeout: committing,
+        // leaving the group and closing the clients (about a second with a
+        // cluster down) must fit in it too, so systemd's TimeoutStopSec holds.
+        const auto timeout = current->shutdown.timeout;
+        const auto reserve = std::min<std::chrono::milliseconds>(timeout / 4, kCloseReserve);
+        supervisor.stop(std::chrono::steady_clock::now() + timeout - reserve);
         state.stop();  // writes everything acknowledged during the drain
         http->stop();
     };

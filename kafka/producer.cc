@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "kafka/error.h"
 #include "kafka/rd_call.h"
 
@@ -25,9 +27,9 @@ Producer::Producer(const ClientSettings& settings, const Overrides& overrides,
 Producer::~Producer() {
     // Any message still here references memory of its source: fail it now so
     // its report (and the source message) is released before rd_kafka_destroy.
-    if (rk_ && rd_kafka_outq_len(rk_.get()) > 0) {
+    if (rk_ && messages_.load() > 0) {
         purge();
-        (void)rd_kafka_flush(rk_.get(), 5000);
+        (void)flush(std::chrono::seconds(5));
     }
 }
 
@@ -79,7 +81,12 @@ Result<void> Producer::forward(Message& source, const std::string& topic,
         vu.u.headers = headers.get();
         vus.push_back(vu);
     }
-    if (auto r = check(rd_kafka_produceva(rk_.get(), vus.data(), vus.size())); !r) return r;
+    // Counted first: its report may come (on another thread) before produceva returns.
+    messages_.fetch_add(1, std::memory_order_relaxed);
+    if (auto r = check(rd_kafka_produceva(rk_.get(), vus.data(), vus.size())); !r) {
+        messages_.fetch_sub(1, std::memory_order_relaxed);
+        return r;
+    }
     (void)headers.release();  // owned by the produced message now
     (void)source.release();   // comes back in the delivery report
     return outcome::success();
@@ -122,7 +129,11 @@ Result<void> Producer::produce(const Record& record) {
         vu.u.headers = headers.get();
         vus.push_back(vu);
     }
-    if (auto r = check(rd_kafka_produceva(rk_.get(), vus.data(), vus.size())); !r) return r;
+    messages_.fetch_add(1, std::memory_order_relaxed);
+    if (auto r = check(rd_kafka_produceva(rk_.get(), vus.data(), vus.size())); !r) {
+        messages_.fetch_sub(1, std::memory_order_relaxed);
+        return r;
+    }
     (void)headers.release();
     return outcome::success();
 }
@@ -136,7 +147,17 @@ void Producer::wake() noexcept {
 }
 
 Result<void> Producer::flush(std::chrono::milliseconds timeout) {
-    if (auto err = rd_kafka_flush(rk_.get(), to_int_ms(timeout)); err) return make_error(err);
+    // Waits for the messages' reports only. rd_kafka_flush() alone also waits
+    // for other requests to a broker (metadata, producer id): with a cluster
+    // down it would take its whole timeout even after purge() settled every
+    // message. Short rounds keep its "send now, ignore linger.ms".
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (messages_.load() > 0) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return make_error(RD_KAFKA_RESP_ERR__TIMED_OUT);
+        (void)rd_kafka_flush(rk_.get(), to_int_ms(std::min(left, std::chrono::milliseconds(50))));
+    }
     return outcome::success();
 }
 
@@ -155,7 +176,7 @@ Result<void> Producer::refresh_metadata(const std::string& topic,
     return outcome::success();
 }
 
-int Producer::in_flight() const noexcept { return rd_kafka_outq_len(rk_.get()); }
+int Producer::in_flight() const noexcept { return messages_.load(); }
 
 void Producer::delivery_trampoline(rd_kafka_t* rk, const rd_kafka_message_t* msg,
                                    void* /*opaque*/) noexcept {
@@ -173,6 +194,7 @@ void Producer::delivery_trampoline(rd_kafka_t* rk, const rd_kafka_message_t* msg
         spdlog::error("cluster '{}': delivery to {}[{}] failed: {}", self->cluster(),
                       report.topic, report.partition, report.error_message);
     }
+    self->messages_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 }  // namespace kmirror::kafka

@@ -8,6 +8,7 @@
 // @thread forward()/produce() from any thread; poll() from one thread, which
 // runs DeliveryHandler::on_delivery.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -83,6 +84,8 @@ private:
                                     void* opaque) noexcept;
 
     DeliveryHandler* handler_;
+    /// Produced and not yet reported (the reports of purged ones included).
+    std::atomic<int> messages_{0};
     HandlePtr rk_;
     QueuePtr main_queue_;  // declared after rk_: destroyed first
 };

@@ -389,7 +389,10 @@ void Flow::on_delivery(kafka::DeliveryReport& report) noexcept {
         }
         if (is(report.error, RD_KAFKA_RESP_ERR__PURGE_QUEUE) ||
             is(report.error, RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)) {
-            return;  // shutdown deadline: not committed, mirrored again after restart
+            // Shutdown deadline: not committed, mirrored again after restart.
+            // Settled, so the consumers' revoke does not wait for it.
+            progress->abandon(offset);
+            return;
         }
         if (kafka::is_fatal(report.error)) {
             fail("fatal produce error on target cluster '" + flow_.target + "': " +
@@ -418,6 +421,10 @@ void Flow::stop(std::chrono::steady_clock::time_point deadline) {
         return;
     }
     // Cancelled timers let admin_io_.run() return (no io_context::stop()).
+    // Topic and config sync stop between two admin calls; the one under way
+    // (bounded by the admin timeout) ends while the workers drain: with a
+    // cluster down it would otherwise delay the drain by its full timeout.
+    if (topics_) topics_->interrupt();
     boost::asio::post(admin_io_, [this] {
         if (discovery_timer_) discovery_timer_->cancel();
         if (config_timer_) config_timer_->cancel();
@@ -425,7 +432,6 @@ void Flow::stop(std::chrono::steady_clock::time_point deadline) {
         if (offset_sync_timer_) offset_sync_timer_->cancel();
         if (prune_timer_) prune_timer_->cancel();
     });
-    if (admin_thread_.joinable()) admin_thread_.join();
     if (checkpoints_) checkpoints_->stop(2s);
     // Phase 1: stop intake.
     for (auto& w : workers_) w->request_stop();
@@ -445,9 +451,12 @@ void Flow::stop(std::chrono::steady_clock::time_point deadline) {
                      "timeout; they will be mirrored again after restart",
                      flow_.name, unacked, flow_.target);
         producer_->purge();
-        // Serves the purge reports, which release the source messages.
-        (void)producer_->flush(5s);
+        // Serves the purge reports, which release the source messages and
+        // settle their partitions (abandoned, not committed).
+        (void)producer_->flush(2s);
     }
+    // Discovery hands topics to the workers: done before they go.
+    if (admin_thread_.joinable()) admin_thread_.join();
     spdlog::info("flow '{}': committing and leaving the consumer group", flow_.name);
     // All at once: a worker leaving alone would hand its partitions to the
     // others for nothing, and each close can take seconds.

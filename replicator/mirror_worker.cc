@@ -137,9 +137,16 @@ void MirrorWorker::run() {
             reconcile_pauses();
             std::set<kafka::TopicPartition> ours = assigned_;
             ours.insert(lost_.begin(), lost_.end());
-            (void)commit(ours);
+            const bool committed = commit(ours);
             sample_high_watermarks();
             next_commit_ = std::chrono::steady_clock::now() + flow_.config().commit_interval;
+            // A commit refused mid-rebalance makes librdkafka 2.8 drop the
+            // assignment and rejoin (librdkafka#4059), which starts another
+            // rebalance, in which the other members' next commits fail too:
+            // with every member committing each interval the group can keep
+            // rebalancing for minutes (seen with two instances of a flow).
+            // Waiting a random 2-5 intervals after a failure breaks the cycle.
+            if (!committed) next_commit_ += flow_.config().commit_interval * commit_backoff_(rng_);
         }
     }
     // Records never handed to the producer are simply read again by whoever
@@ -514,38 +521,50 @@ void MirrorWorker::on_revoked(const std::vector<kafka::TopicPartition>& partitio
     // With the backlog emptied, the next loop resumes what QUEUE_FULL paused.
     std::erase_if(backlog_, [&](const kafka::Message& m) { return revoked.count(tp_of(m)) > 0; });
     std::erase_if(newly_assigned_, [&](const auto& tp) { return revoked.contains(tp); });
+    bool committed = false;
     if (!lost) {
         // Let in-flight records land so the next owner starts after them.
         const auto deadline = drain_deadline(flow_.config());
         for (const auto& tp : revoked) {
             if (auto* p = flow_.progress(tp.topic, tp.partition)) (void)p->wait_drained(deadline);
         }
-        commit(revoked);
+        committed = commit(revoked);
     }
-    // A lost assignment (a commit refused mid-rebalance, librdkafka#4059):
-    // what was acknowledged after the last commit is copied again by the
-    // next owner. Counted, so a duplicate is always accounted for.
+    // What was acknowledged after the last successful commit is copied again
+    // by the next owner: after a lost assignment (a commit refused
+    // mid-rebalance, librdkafka#4059), or when the commit above failed.
+    // Records still in flight are copied again too, whatever the target says
+    // later. Counted, so a duplicate is always accounted for.
     std::int64_t recopied = 0;
-    for (const auto& tp : lost ? revoked : std::set<kafka::TopicPartition>{}) {
+    for (const auto& tp : revoked) {
         auto* p = flow_.progress(tp.topic, tp.partition);
+        if (!p) continue;
+        recopied += static_cast<std::int64_t>(p->in_flight());
         auto c = committed_.find(tp);
-        if (!p || c == committed_.end()) continue;
-        if (auto next = p->committable()) recopied += std::max<std::int64_t>(0, next->value() - c->second);
+        auto next = p->committable();
+        if (c != committed_.end() && next) {
+            recopied += std::max<std::int64_t>(0, next->value() - c->second);
+        }
     }
     for (const auto& tp : revoked) {
         assigned_.erase(tp);
         stopped_.erase(tp);  // PartitionProgress remembers it, should it come back
         awaiting_target_.erase(tp);
-        if (lost) lost_.insert(tp);
+        // Committed later if the group lets us: fewer records copied twice.
+        if (lost || !committed) lost_.insert(tp);
         committed_.erase(tp);
         if (auto* p = flow_.progress(tp.topic, tp.partition)) p->assigned.store(false);
     }
     flow_.stats().assigned_partitions.fetch_sub(static_cast<std::int64_t>(revoked.size()),
                                                 std::memory_order_relaxed);
-    if (lost) {
-        spdlog::warn("flow '{}': worker {} released {} partition(s) (assignment lost): {} "
-                     "acknowledged record(s) not committed are copied again by the next owner",
-                     flow_.config().name, index_, revoked.size(), recopied);
+    if (lost || recopied > 0) {
+        spdlog::warn("flow '{}': worker {} released {} partition(s){}: {} acknowledged "
+                     "record(s) not committed are copied again by the next owner",
+                     flow_.config().name, index_, revoked.size(),
+                     lost         ? " (assignment lost)"
+                     : !committed ? " (commit refused)"
+                                  : " (records still in flight)",
+                     recopied);
     } else {
         spdlog::info("flow '{}': worker {} released {} partition(s)", flow_.config().name, index_,
                      revoked.size());

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -94,6 +95,8 @@ private:
     // flag of an earlier assignment).
     std::vector<kafka::TopicPartition> newly_assigned_;
     std::chrono::steady_clock::time_point next_commit_;
+    std::mt19937 rng_{std::random_device{}()};
+    std::uniform_int_distribution<int> commit_backoff_{1, 4};  // extra intervals after a failure
 };
 
 }  // namespace kmirror::replicator

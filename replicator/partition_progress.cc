@@ -34,9 +34,16 @@ void PartitionProgress::ack(SourceOffset offset) {
 }
 
 void PartitionProgress::fail(SourceOffset offset, std::string reason) {
+    {
+        std::lock_guard lock(mu_);
+        if (!stopped_) stopped_ = std::move(reason);
+    }
+    abandon(offset);
+}
+
+void PartitionProgress::abandon(SourceOffset offset) {
     std::lock_guard lock(mu_);
     if (!failed_at_ || offset < *failed_at_) failed_at_ = offset;
-    if (!stopped_) stopped_ = std::move(reason);
     // Treat the record as settled for draining; it is not committable.
     auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
                            [&](const Entry& e) { return e.offset == offset && !e.acked; });

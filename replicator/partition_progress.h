@@ -47,6 +47,10 @@ public:
     void ack(SourceOffset offset);
     /// A record the target refused for good: the partition stops there.
     void fail(SourceOffset offset, std::string reason);
+    /// A record purged unacknowledged at the shutdown deadline: settled for
+    /// draining, never committable (it is copied again after a restart). The
+    /// partition is not stopped: the process is.
+    void abandon(SourceOffset offset);
 
     /// One past the acknowledged prefix; nullopt before the first ack.
     [[nodiscard]] std::optional<SourceOffset> committable() const;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <system_error>
 
 #include "kafka/error.h"
 #include "checkpoints/mm2_records.h"
@@ -71,6 +72,8 @@ Result<std::vector<std::string>> TopicSync::run_discovery() {
 
     std::map<std::string, Mirrored> next;
     for (const auto& t : src.value().topics) {
+        // Half a discovery must not replace what the last whole one found.
+        if (interrupted_) return std::make_error_code(std::errc::operation_canceled);
         if (t.partitions <= 0 || !selects(t.name)) continue;
         const auto remote = policy_.remote_topic(t.name);
         if (!is_valid_topic_name(remote)) {
@@ -199,6 +202,7 @@ void TopicSync::run_config_sync() {
         topics = mirrored_;
     }
     for (const auto& [source_topic, m] : topics) {
+        if (interrupted_) return;
         // An unanswered source must not read as "every config was removed".
         auto desired = desired_configs(source_topic, true);
         if (!desired) continue;

@@ -46,6 +46,8 @@ public:
     /// The target name of a mirrored topic ("" if it is not mirrored).
     [[nodiscard]] std::string target_topic(const std::string& source_topic) const;
     [[nodiscard]] const ReplicationPolicy& policy() const noexcept { return policy_; }
+    /// Stops discovery and config sync between two admin calls (shutdown).
+    void interrupt() noexcept { interrupted_ = true; }
     /// Whether the clusters answered the last discovery.
     [[nodiscard]] bool source_answered() const noexcept { return source_answered_; }
     [[nodiscard]] bool target_answered() const noexcept { return target_answered_; }
@@ -76,6 +78,7 @@ private:
     ReplicationPolicy policy_;
     TopicFilter filter_;
     std::chrono::milliseconds admin_timeout_{10000};
+    std::atomic<bool> interrupted_{false};
     std::atomic<bool> source_answered_{true};
     std::atomic<bool> target_answered_{true};
     mutable std::mutex mu_;

@@ -42,6 +42,18 @@ std::thread produce_in_background(const std::string& topic, int partitions, int 
     });
 }
 
+// Waits until /status shows records in flight: handed to the producer, not
+// yet acknowledged by the target.
+bool wait_for_records_in_flight(const KmirrorProcess& kmirror) {
+    return harness::wait_until(
+        [&] {
+            const auto status = harness::http_get(
+                "127.0.0.1:" + std::to_string(kmirror.http_port()), "/status");
+            return std::regex_search(status.body, std::regex("\"in_flight\":[1-9]"));
+        },
+        60s, "records in flight");
+}
+
 TEST(Robustness, KillNineThreeTimesWhileProducingLosesNoRecord) {
     const auto topic = unique_name("crash");
     create_topic(source(), topic, 3);
@@ -109,16 +121,8 @@ TEST(Robustness, SigtermDrainsSoARestartHasNoDuplicatesAndNoGaps) {
         << kmirror.log();
 
     auto producer = produce_in_background(topic, 3, 40, 500, 100ms);
-    // Stop in the middle of the stream: once /status shows records in flight
-    // (handed to the producer, not yet acknowledged by the target).
-    ASSERT_TRUE(harness::wait_until(
-        [&] {
-            const auto status = harness::http_get(
-                "127.0.0.1:" + std::to_string(kmirror.http_port()), "/status");
-            return std::regex_search(status.body, std::regex("\"in_flight\":[1-9]"));
-        },
-        60s, "records in flight"))
-        << kmirror.log();
+    // Stop in the middle of the stream: once records are in flight.
+    ASSERT_TRUE(wait_for_records_in_flight(kmirror)) << kmirror.log();
     kmirror.signal(SIGTERM);
     ASSERT_EQ(kmirror.wait_exit(40s), 0) << kmirror.log();
     kmirror.start();
@@ -216,6 +220,59 @@ TEST(Robustness, SigtermDuringARebalanceLosesNothingAndDuplicatesOnlyWhatItAnnou
     EXPECT_EQ(count(src), 12'000u);
     EXPECT_EQ(t.missing, 0u);
     EXPECT_LE(t.duplicates(), announced) << first.log() << second.log();
+    EXPECT_EQ(t.out_of_order, 0u);
+}
+
+// SIGTERM while the target is down: nothing can be acknowledged, so the drain
+// ends at shutdown.timeout (20 s in flow_config) and what is in flight is
+// purged, uncommitted. The process must exit 0 within shutdown.timeout + 2 s
+// (systemd's TimeoutStopSec is sized on it), and a restart with the target
+// back mirrors everything.
+TEST(Robustness, SigtermWithTheTargetDownExitsWithinTheShutdownTimeout) {
+    const auto topic = unique_name("stop-target-down");
+    create_topic(source(), topic, 4);
+    KmirrorProcess kmirror(flow_config(topic, source(), target(), topic), "stop-target-down");
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    const auto records = [&](int from, int n) {
+        std::vector<kafka::Record> out;
+        for (int id = from; id < from + n; ++id) {
+            out.push_back({topic, id % 4, "k" + std::to_string(id), "id-" + std::to_string(id),
+                           {}, 0});
+        }
+        return out;
+    };
+    produce(source(), records(0, 1000));
+    ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + topic, topic, 60s))
+        << kmirror.log();
+
+    harness::target().stop();
+    produce(source(), records(1000, 2000));
+    ASSERT_TRUE(wait_for_records_in_flight(kmirror)) << kmirror.log();
+    const auto signalled = std::chrono::steady_clock::now();
+    kmirror.signal(SIGTERM);
+    const int code = kmirror.wait_exit(120s);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - signalled);
+    std::cout << "[ MEASURE  ] SIGTERM with the target down: exit " << code << " after "
+              << took.count() << " ms (shutdown.timeout 20000 ms)\n";
+    harness::target().start_again();
+    EXPECT_EQ(code, 0) << kmirror.log();
+    EXPECT_LE(took, harness::scaled(22s)) << kmirror.log();
+    EXPECT_NE(kmirror.log().find("will be mirrored again after restart"), std::string::npos);
+
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + topic, topic, 120s))
+        << kmirror.log();
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(40s), 0);
+    const auto src = read_topic(source(), topic);
+    const auto t = tally(src, read_topic(target(), "primary." + topic));
+    std::cout << "[ MEASURE  ] after the restart: " << count(src) << " records, " << t.missing
+              << " missing, " << t.duplicates() << " duplicates\n";
+    EXPECT_EQ(count(src), 3'000u);
+    EXPECT_EQ(t.missing, 0u);
     EXPECT_EQ(t.out_of_order, 0u);
 }
 

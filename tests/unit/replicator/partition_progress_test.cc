@@ -97,6 +97,21 @@ TEST(PartitionProgress, AnOffsetInFlightTwiceIsAcknowledgedOnceEach) {
     EXPECT_EQ(p.committable(), 6_src);
 }
 
+TEST(PartitionProgress, APurgedRecordSettlesTheDrainButIsNeverCommittedAndStopsNothing) {
+    // given three records in flight when the shutdown deadline purges them
+    PartitionProgress p("orders", 0, "primary.orders");
+    for (auto o : {7_src, 8_src, 9_src}) p.record(o);
+    p.ack(7_src);
+    // when 8 is purged and 9 is acknowledged after all
+    p.abandon(8_src);
+    p.ack(9_src);
+    // then nothing waits for it, the commit stops before it, the partition is not stopped
+    EXPECT_EQ(p.in_flight(), 0u);
+    EXPECT_TRUE(p.wait_drained(std::chrono::steady_clock::now()));
+    EXPECT_EQ(p.committable(), 8_src);
+    EXPECT_FALSE(p.stopped());
+}
+
 TEST(PartitionProgress, WaitDrainedReturnsWhenTheLastAckArrives) {
     PartitionProgress p("orders", 0, "primary.orders");
     p.record(1_src);
