@@ -340,11 +340,12 @@ PartitionProgress* Flow::progress(std::string_view topic, std::int32_t partition
 
 PartitionProgress* Flow::track(const std::string& topic, std::int32_t partition,
                                std::optional<SourceOffset> start, bool acknowledged) {
+    // Asked before taking progress_mu_, which every send and delivery report
+    // needs: TopicSync's lock must never be waited for while holding it.
+    auto target = topics_->target_topic(topic);
     std::unique_lock lock(progress_mu_);
     auto& slot = progress_[{topic, partition}];
-    if (!slot) {
-        slot = std::make_unique<PartitionProgress>(topic, partition, topics_->target_topic(topic));
-    }
+    if (!slot) slot = std::make_unique<PartitionProgress>(topic, partition, std::move(target));
     slot->reset(start, acknowledged);
     slot->assigned.store(true);
     return slot.get();

@@ -229,23 +229,34 @@ void TopicSync::run_config_sync() {
 }
 
 Result<void> TopicSync::ensure_partition(const std::string& source_topic, std::int32_t partition) {
-    std::lock_guard lock(mu_);
-    auto it = mirrored_.find(source_topic);
-    if (it == mirrored_.end()) return kafka::make_error(RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC);
-    if (it->second.target_partitions > partition) return outcome::success();
+    // mu_ is not held across the admin calls (up to admin_timeout_ each):
+    // target_topic() and has_target_partition() are asked on the data path.
+    std::string target;
+    {
+        std::lock_guard lock(mu_);
+        auto it = mirrored_.find(source_topic);
+        if (it == mirrored_.end()) return kafka::make_error(RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC);
+        if (it->second.target_partitions > partition) return outcome::success();
+        target = it->second.target;
+    }
     auto md = source_.metadata(admin_timeout_, &source_topic);
     if (!md) return md.error();
     int total = partition + 1;
     for (const auto& t : md.value().topics) total = std::max(total, t.partitions);
-    if (auto r = target_.create_partitions(it->second.target, total, admin_timeout_);
+    // Two callers may race here: the second finds the partitions there
+    // (INVALID_PARTITIONS), which is what it wanted.
+    if (auto r = target_.create_partitions(target, total, admin_timeout_);
         !r && !kafka::is(r.error(), RD_KAFKA_RESP_ERR_INVALID_PARTITIONS)) {
         spdlog::error("flow '{}': cannot grow topic '{}' on '{}' to {} partitions: {}", flow_.name,
-                      it->second.target, flow_.target, total, r.error().message());
+                      target, flow_.target, total, r.error().message());
         return r.error();
     }
-    spdlog::info("flow '{}': grew topic '{}' on '{}' to {} partitions", flow_.name,
-                 it->second.target, flow_.target, total);
-    it->second.target_partitions = total;
+    spdlog::info("flow '{}': grew topic '{}' on '{}' to {} partitions", flow_.name, target,
+                 flow_.target, total);
+    std::lock_guard lock(mu_);
+    if (auto it = mirrored_.find(source_topic); it != mirrored_.end()) {
+        it->second.target_partitions = std::max(it->second.target_partitions, total);
+    }
     return outcome::success();
 }
 
