@@ -27,7 +27,7 @@ namespace kmirror::daemon {
 namespace {
 
 // Of shutdown.timeout, what is kept for closing after the drain.
-constexpr auto kCloseReserve = std::chrono::milliseconds(1500);
+constexpr auto kCloseReserve = std::chrono::milliseconds(3000);
 
 // Readiness, stalls and systemd's STATUS= are re-evaluated this often.
 constexpr auto kHealthInterval = std::chrono::seconds(1);
@@ -106,8 +106,9 @@ int run_daemon(std::shared_ptr<const config::Config> config, const metrics::Buil
         signals.cancel();
         health.cancel();
         // The drain ends a little before shutdown.timeout: committing,
-        // leaving the group and closing the clients (about a second with a
-        // cluster down) must fit in it too, so systemd's TimeoutStopSec holds.
+        // leaving the group and closing the clients (one to three seconds
+        // with a cluster down, measured) must fit in it too, so systemd's
+        // TimeoutStopSec holds.
         const auto timeout = current->shutdown.timeout;
         const auto reserve = std::min<std::chrono::milliseconds>(timeout / 4, kCloseReserve);
         supervisor.stop(std::chrono::steady_clock::now() + timeout - reserve);

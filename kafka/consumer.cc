@@ -104,10 +104,30 @@ Result<std::vector<TopicPartitionOffset>> Consumer::committed(
     return from_list(list.get());
 }
 
-Result<void> Consumer::commit(const std::vector<TopicPartitionOffset>& offsets, bool async) {
+Result<void> Consumer::commit(const std::vector<TopicPartitionOffset>& offsets, bool async,
+                              std::chrono::milliseconds timeout) {
     if (offsets.empty()) return outcome::success();
     auto list = to_list(offsets);
-    return check(rd_kafka_commit(rk_.get(), list.get(), async ? 1 : 0));
+    if (async) return check(rd_kafka_commit(rk_.get(), list.get(), 1));
+    // rd_kafka_commit(..., 0) waits for the answer without any bound (a
+    // coordinator that does not answer holds the worker, and shutdown, for
+    // good): the same commit with its answer on a queue of our own, waited
+    // for at most `timeout`.
+    QueuePtr answers(rd_kafka_queue_new(rk_.get()));
+    if (auto r = check(rd_kafka_commit_queue(rk_.get(), list.get(), answers.get(), nullptr,
+                                             nullptr));
+        !r) {
+        return r;
+    }
+    EventPtr ev(rd_kafka_queue_poll(answers.get(), to_int_ms(timeout)));
+    if (!ev) return make_error(RD_KAFKA_RESP_ERR__TIMED_OUT);
+    if (auto err = rd_kafka_event_error(ev.get()); err) return make_error(err);
+    if (const auto* done = rd_kafka_event_topic_partition_list(ev.get())) {
+        for (int i = 0; i < done->cnt; ++i) {
+            if (done->elems[i].err) return make_error(done->elems[i].err);
+        }
+    }
+    return outcome::success();
 }
 
 Result<void> Consumer::reposition(const TopicPartitionOffset& position) {

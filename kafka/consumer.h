@@ -46,7 +46,10 @@ public:
     Result<std::vector<TopicPartitionOffset>> committed(
         const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout);
     /// Commits the given next-offsets. Synchronous unless `async`.
-    Result<void> commit(const std::vector<TopicPartitionOffset>& offsets, bool async);
+    /// Synchronous commits wait at most `timeout` for the coordinator's answer
+    /// (an unanswered one is TIMED_OUT; the commit may still land later).
+    Result<void> commit(const std::vector<TopicPartitionOffset>& offsets, bool async,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(10));
     /// Restarts fetching of an assigned partition at `position`. Re-assigning
     /// also works on a partition whose fetcher stopped after an offset-reset
     /// error, where rd_kafka_seek_partitions fails with ERR__STATE (still so

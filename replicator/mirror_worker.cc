@@ -135,10 +135,9 @@ void MirrorWorker::run() {
         }
         if (std::chrono::steady_clock::now() >= next_commit_) {
             reconcile_pauses();
-            std::set<kafka::TopicPartition> ours = assigned_;
-            ours.insert(lost_.begin(), lost_.end());
-            const bool committed = commit(ours);
+            const bool committed = commit(assigned_);
             sample_high_watermarks();
+            if (!unresolved_resets_.empty()) retry_offset_resets();
             next_commit_ = std::chrono::steady_clock::now() + flow_.config().commit_interval;
             // A commit refused mid-rebalance makes librdkafka 2.8 drop the
             // assignment and rejoin (librdkafka#4059), which starts another
@@ -157,14 +156,14 @@ void MirrorWorker::run() {
 void MirrorWorker::finish() {
     // A commit racing a rebalance fails (ILLEGAL_GENERATION) and librdkafka
     // before 2.10.0 (kmirror builds with 2.8.0) then drops the assignment
-    // (librdkafka#4059). What was acknowledged is still worth
-    // committing once the group settled: poll (serving the rebalance; the
-    // records read meanwhile are not mirrored, so not committed) and retry.
+    // (librdkafka#4059). What was acknowledged of the partitions it still
+    // owns is worth committing once the group settled: poll (serving the
+    // rebalance; the records read meanwhile are not mirrored, so not
+    // committed) and retry. Partitions it lost are not: they may have a new
+    // owner already, whose commits a late one of ours would undo.
     const auto deadline = std::chrono::steady_clock::now() + kAdminTimeout;
     while (true) {
-        std::set<kafka::TopicPartition> ours = assigned_;
-        ours.insert(lost_.begin(), lost_.end());
-        if (commit(ours) || std::chrono::steady_clock::now() >= deadline) break;
+        if (commit(assigned_) || std::chrono::steady_clock::now() >= deadline) break;
         (void)consumer_->poll(std::chrono::milliseconds(100));
     }
     consumer_->close();  // revokes through on_revoked, which commits again
@@ -331,14 +330,36 @@ void MirrorWorker::handle_error(const kafka::Message& message) {
 }
 
 void MirrorWorker::handle_offset_reset(const kafka::Message& message) {
+    resolve_offset_reset(tp_of(message), message.offset());
+}
+
+void MirrorWorker::retry_offset_resets() {
+    const auto pending = unresolved_resets_;
+    for (const auto& [tp, missing_from] : pending) {
+        if (assigned_.contains(tp)) {
+            resolve_offset_reset(tp, missing_from);
+        } else {
+            unresolved_resets_.erase(tp);  // the next owner finds out itself
+        }
+    }
+}
+
+void MirrorWorker::resolve_offset_reset(const kafka::TopicPartition& tp, std::int64_t missing_from) {
     const auto& cfg = flow_.config();
-    const auto tp = tp_of(message);
-    const auto missing_from = message.offset();
     auto marks = consumer_->watermarks(tp.topic, tp.partition, kAdminTimeout);
     if (!marks) {
-        spdlog::error("flow '{}': {}[{}]: position lost and watermarks unknown: {}", cfg.name,
-                      tp.topic, tp.partition, marks.error().message());
+        // The partition fetches nothing until this is resolved: tried again
+        // at every commit tick, not left stopped without a word.
+        if (!unresolved_resets_.contains(tp)) {
+            spdlog::error("flow '{}': {}[{}]: position lost and watermarks unknown: {}; retried "
+                          "every commit interval",
+                          cfg.name, tp.topic, tp.partition, marks.error().message());
+        }
+        unresolved_resets_[tp] = missing_from;
         return;
+    }
+    if (unresolved_resets_.erase(tp) > 0) {
+        spdlog::info("flow '{}': {}[{}]: watermarks known again", cfg.name, tp.topic, tp.partition);
     }
     const auto [low, high] = marks.value();
     if (missing_from < 0) {
@@ -433,7 +454,6 @@ bool MirrorWorker::commit(const std::set<kafka::TopicPartition>& partitions) {
     }
     for (const auto& o : offsets) {
         committed_[{o.topic, o.partition}] = o.offset;
-        lost_.erase({o.topic, o.partition});
     }
     return true;
 }
@@ -491,7 +511,6 @@ void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partiti
     std::vector<kafka::TopicPartition> held;
     for (std::size_t i = 0; i < tps.size(); ++i) {
         const auto& tp = tps[i];
-        lost_.erase(tp);
         auto* progress = flow_.track(tp.topic, tp.partition, starts[i], ahead[i]);
         if (auto why = progress->stopped()) {
             spdlog::warn("flow '{}': partition {}[{}] stays stopped until kmirror restarts: {}",
@@ -550,8 +569,9 @@ void MirrorWorker::on_revoked(const std::vector<kafka::TopicPartition>& partitio
         assigned_.erase(tp);
         stopped_.erase(tp);  // PartitionProgress remembers it, should it come back
         awaiting_target_.erase(tp);
-        // Committed later if the group lets us: fewer records copied twice.
-        if (lost || !committed) lost_.insert(tp);
+        // Never committed later from here: another member may own it by
+        // then and have committed further, and a late commit of ours would
+        // move the group's offset back (seen with three instances).
         committed_.erase(tp);
         if (auto* p = flow_.progress(tp.topic, tp.partition)) p->assigned.store(false);
     }

@@ -57,6 +57,10 @@ private:
     void hold_for_target(const kafka::Message& message);
     void handle_error(const kafka::Message& message);
     void handle_offset_reset(const kafka::Message& message);
+    /// Where a partition whose position is gone resumes (data loss rules);
+    /// without the source's watermarks it is kept in unresolved_resets_.
+    void resolve_offset_reset(const kafka::TopicPartition& tp, std::int64_t missing_from);
+    void retry_offset_resets();
     void stop_partition(PartitionProgress& progress, const std::string& reason);
     /// Commits the acknowledged prefix of `partitions`; false if the commit failed.
     bool commit(const std::set<kafka::TopicPartition>& partitions);
@@ -74,7 +78,6 @@ private:
     // Worker-thread state:
     std::set<kafka::TopicPartition> assigned_;
     std::map<kafka::TopicPartition, std::int64_t> committed_;
-    std::set<kafka::TopicPartition> lost_;  // taken away without a chance to commit
     std::deque<kafka::Message> backlog_;  // not yet accepted by the producer, in order
     // Pauses. A partition fetches only when none of these holds it:
     //  * paused_: the producer is full (QUEUE_FULL); every assigned partition
@@ -95,6 +98,8 @@ private:
     // flag of an earlier assignment).
     std::vector<kafka::TopicPartition> newly_assigned_;
     std::chrono::steady_clock::time_point next_commit_;
+    /// Offset resets whose watermarks could not be read: partition -> the offset missing.
+    std::map<kafka::TopicPartition, std::int64_t> unresolved_resets_;
     std::mt19937 rng_{std::random_device{}()};
     std::uniform_int_distribution<int> commit_backoff_{1, 4};  // extra intervals after a failure
 };
