@@ -431,6 +431,17 @@ std::pair<int, std::string> run_kmirror(const std::vector<std::string>& args) {
     return {r.exit_code, std::move(r.output)};
 }
 
+std::vector<kafka::Record> numbered(const std::string& topic, int partitions, int from, int n,
+                                    std::size_t value_size) {
+    std::vector<kafka::Record> out;
+    for (int i = from; i < from + n; ++i) {
+        std::string value = "id-" + std::to_string(i);
+        if (value.size() < value_size) value.resize(value_size, 'x');
+        out.push_back({topic, i % partitions, "k" + std::to_string(i), value, {}, 0});
+    }
+    return out;
+}
+
 void commit_offsets(const std::string& bootstrap, const std::string& group,
                     const std::string& topic, const std::map<std::int32_t, std::int64_t>& offsets) {
     kafka::Consumer consumer(settings_for("test", bootstrap),

@@ -41,6 +41,11 @@ struct TestRecord {
 
 void create_topic(const std::string& bootstrap, const std::string& topic, int partitions,
                   const std::map<std::string, std::string>& configs = {});
+/// Records numbered from..from+n-1: key "k<i>", value "id-<i>" (padded with
+/// 'x' to `value_size` bytes), partition i % partitions. Values are unique,
+/// so tally() can tell copies apart.
+std::vector<kafka::Record> numbered(const std::string& topic, int partitions, int from, int n,
+                                    std::size_t value_size = 0);
 /// Produces and waits until every record is acknowledged (fails the test if not).
 void produce(const std::string& bootstrap, const std::vector<kafka::Record>& records);
 /// Partition count of a topic, 0 if it does not exist.

@@ -234,20 +234,12 @@ TEST(Robustness, SigtermWithTheTargetDownExitsWithinTheShutdownTimeout) {
     KmirrorProcess kmirror(flow_config(topic, source(), target(), topic), "stop-target-down");
     kmirror.start();
     ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
-    const auto records = [&](int from, int n) {
-        std::vector<kafka::Record> out;
-        for (int id = from; id < from + n; ++id) {
-            out.push_back({topic, id % 4, "k" + std::to_string(id), "id-" + std::to_string(id),
-                           {}, 0});
-        }
-        return out;
-    };
-    produce(source(), records(0, 1000));
+    produce(source(), numbered(topic, 4, 0, 1000));
     ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + topic, topic, 60s))
         << kmirror.log();
 
     harness::target().stop();
-    produce(source(), records(1000, 2000));
+    produce(source(), numbered(topic, 4, 1000, 2000));
     ASSERT_TRUE(wait_for_records_in_flight(kmirror)) << kmirror.log();
     const auto signalled = std::chrono::steady_clock::now();
     kmirror.signal(SIGTERM);

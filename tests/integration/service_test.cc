@@ -132,17 +132,6 @@ std::string service_config(const std::string& flows, const std::string& extra = 
     return clusters + "flows:\n" + flows + extra + "log: { level: info }\nshutdown: { timeout: 20s }\nhttp: { listen: \"127.0.0.1:0\" }\n";
 }
 
-std::vector<kafka::Record> numbered(const std::string& topic, int partitions, int from, int n,
-                                    std::size_t value_size = 0) {
-    std::vector<kafka::Record> out;
-    for (int i = from; i < from + n; ++i) {
-        std::string value = "id-" + std::to_string(i);
-        if (value.size() < value_size) value.resize(value_size, 'x');
-        out.push_back({topic, i % partitions, "k" + std::to_string(i), value, {}, 0});
-    }
-    return out;
-}
-
 harness::HttpResponse get(const KmirrorProcess& kmirror, const std::string& path) {
     return harness::http_get("127.0.0.1:" + std::to_string(kmirror.http_port()), path);
 }

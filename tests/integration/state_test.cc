@@ -68,14 +68,6 @@ void commit_offset(const std::string& group, const std::string& topic, std::int6
     commit_offsets(source(), group, topic, {{0, offset}});
 }
 
-std::vector<kafka::Record> numbered(const std::string& topic, int from, int n) {
-    std::vector<kafka::Record> out;
-    for (int i = from; i < from + n; ++i) {
-        out.push_back({topic, 0, "k" + std::to_string(i), "id-" + std::to_string(i), {}, 0});
-    }
-    return out;
-}
-
 // Where the copy of source record "id-<n>" is on the target.
 std::int64_t target_offset_of(const std::map<std::int32_t, std::vector<TestRecord>>& copy, int n) {
     for (const auto& r : copy.at(0)) {
@@ -104,7 +96,7 @@ TEST(StateDisk, AFullDiskKeepsMirroringAndTranslationConservativeNeverWrong) {
                            "state-full");
     kmirror.start();
     ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
-    produce(source(), numbered(topic, 0, 1000));
+    produce(source(), numbered(topic, 1, 0, 1000));
     ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + topic, topic, 60s)) << kmirror.log();
     commit_offset(group, topic, 500);
     ASSERT_TRUE(harness::wait_until(
@@ -113,7 +105,7 @@ TEST(StateDisk, AFullDiskKeepsMirroringAndTranslationConservativeNeverWrong) {
 
     // when the disk fills up while records keep coming
     disk.fill();
-    produce(source(), numbered(topic, 1000, 1000));
+    produce(source(), numbered(topic, 1, 1000, 1000));
     ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + topic, topic, 60s)) << kmirror.log();
     const auto address = "127.0.0.1:" + std::to_string(kmirror.http_port());
     ASSERT_TRUE(harness::wait_until(
