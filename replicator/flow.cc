@@ -463,9 +463,9 @@ void Flow::stop(std::chrono::steady_clock::time_point deadline) {
     // others for nothing, and each close can take seconds.
     std::vector<std::thread> closing;
     for (auto& w : workers_) {
-        closing.emplace_back([this, w = w.get()] {
+        closing.emplace_back([this, w = w.get(), deadline] {
             try {
-                w->finish();
+                w->finish(deadline);
             } catch (const std::exception& e) {
                 spdlog::error("flow '{}': closing a consumer: {}", flow_.name, e.what());
             }

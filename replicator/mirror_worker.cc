@@ -153,7 +153,7 @@ void MirrorWorker::run() {
     backlog_.clear();
 }
 
-void MirrorWorker::finish() {
+void MirrorWorker::finish(std::chrono::steady_clock::time_point shutdown_deadline) {
     // A commit racing a rebalance fails (ILLEGAL_GENERATION) and librdkafka
     // before 2.10.0 (kmirror builds with 2.8.0) then drops the assignment
     // (librdkafka#4059). What was acknowledged of the partitions it still
@@ -161,7 +161,10 @@ void MirrorWorker::finish() {
     // rebalance; the records read meanwhile are not mirrored, so not
     // committed) and retry. Partitions it lost are not: they may have a new
     // owner already, whose commits a late one of ours would undo.
-    const auto deadline = std::chrono::steady_clock::now() + kAdminTimeout;
+    // Within the shutdown deadline: a sibling worker leaving the group at the
+    // same time starts a rebalance that could otherwise hold this one 10 s.
+    const auto deadline = std::min(std::chrono::steady_clock::now() + kAdminTimeout,
+                                   shutdown_deadline);
     while (true) {
         if (commit(assigned_) || std::chrono::steady_clock::now() >= deadline) break;
         (void)consumer_->poll(std::chrono::milliseconds(100));

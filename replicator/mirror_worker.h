@@ -33,7 +33,8 @@ public:
     /// The source topics to subscribe to; applied by the worker thread.
     void set_topics(std::vector<std::string> topics);
     /// After run() returned and deliveries settled: commit and leave the group.
-    void finish();
+    /// Retries a commit refused by a rebalance until `deadline` (at most 10 s).
+    void finish(std::chrono::steady_clock::time_point deadline);
 
     void on_assigned(std::vector<kafka::TopicPartitionOffset>& partitions) override;
     void on_revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) override;
