@@ -72,7 +72,7 @@ int run_daemon(std::shared_ptr<const config::Config> config, const metrics::Buil
         return kExitFailure;
     }
     auto ranges = std::move(opened.value());
-    StateFlusher state(io, *ranges);
+    StateFlusher state(*ranges);
 
     std::unique_ptr<metrics::HttpServer> http;
     try {

@@ -13,25 +13,32 @@ long long whole_seconds(std::chrono::steady_clock::duration d) {
 
 }  // namespace
 
-void StateFlusher::start() { schedule(); }
-
-void StateFlusher::schedule() {
-    timer_.expires_after(kInterval);
-    timer_.async_wait([this](const boost::system::error_code& ec) {
-        if (ec) return;
-        flush();
-        schedule();
+void StateFlusher::start() {
+    thread_ = std::thread([this] {
+        std::unique_lock lock(mu_);
+        while (!wake_.wait_for(lock, kInterval, [this] { return stop_; })) {
+            lock.unlock();
+            flush();
+            lock.lock();
+        }
     });
 }
 
 void StateFlusher::stop() {
-    timer_.cancel();
+    {
+        std::lock_guard lock(mu_);
+        if (stop_) return;
+        stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
     flush();
 }
 
 void StateFlusher::flush() {
+    const auto r = store_.flush();  // not under mu_: health() must not wait for it
     const auto now = std::chrono::steady_clock::now();
-    const auto r = store_.flush();
+    std::lock_guard lock(mu_);
     if (r) {
         if (failing_since_) {
             spdlog::info("state '{}': offset ranges written again after {} s of failed writes "
@@ -64,6 +71,7 @@ void StateFlusher::flush() {
 }
 
 StateHealth StateFlusher::health() const {
+    std::lock_guard lock(mu_);
     StateHealth h{store_.path(), errors_, std::nullopt, 0};
     if (failing_since_) {
         h.failing = last_error_;

@@ -11,11 +11,14 @@
 // most once a minute, and when it ends; it is counted on /metrics and shown
 // on /status.
 //
-// @thread io: every member function.
+// The writes run on a thread of their own: an fsync under I/O pressure can
+// take hundreds of milliseconds, and the io thread pings systemd's watchdog.
+// @thread any: every member function.
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,21 +43,25 @@ public:
     static constexpr auto kInterval = std::chrono::seconds(1);
     static constexpr auto kLogEvery = std::chrono::minutes(1);
 
-    StateFlusher(boost::asio::io_context& io, checkpoints::OffsetRangeStore& store)
-        : timer_(io), store_(store) {}
+    explicit StateFlusher(checkpoints::OffsetRangeStore& store) : store_(store) {}
+    ~StateFlusher() { stop(); }
+    StateFlusher(const StateFlusher&) = delete;
+    StateFlusher& operator=(const StateFlusher&) = delete;
 
     /// Flushes every kInterval until stop().
     void start();
-    /// Cancels the timer; flushes once more (what the drain acknowledged).
+    /// Ends the thread; flushes once more (what the drain acknowledged).
     void stop();
     [[nodiscard]] StateHealth health() const;
 
 private:
-    void schedule();
     void flush();
 
-    boost::asio::steady_timer timer_;
     checkpoints::OffsetRangeStore& store_;
+    std::thread thread_;
+    std::condition_variable wake_;
+    bool stop_ = false;          // guarded by mu_
+    mutable std::mutex mu_;      // guards the members below and stop_
     std::uint64_t errors_ = 0;
     std::uint64_t failed_attempts_ = 0;  // since failing_since_
     std::optional<std::chrono::steady_clock::time_point> failing_since_;
