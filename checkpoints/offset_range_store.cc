@@ -123,7 +123,7 @@ Result<void> OffsetRangeStore::load() {
     }
 
     BOOST_OUTCOME_TRY(ranges,
-                      db_->prepare("SELECT partition_id, source_start, target_start, length "
+                      db_->prepare("SELECT partition_id, source_start, target_start, length, source_span "
                                    "FROM offset_ranges ORDER BY partition_id, target_start"));
     std::int64_t current = 0;
     std::vector<RangeRow> rows;
@@ -132,6 +132,10 @@ Result<void> OffsetRangeStore::load() {
         const auto it = by_id.find(current);
         if (it == by_id.end() || !it->second->second.ranges.assign(std::move(rows))) {
             return Errc::corrupt_store;
+        }
+        // A store written with a larger budget: bounded from the start.
+        if (it->second->second.ranges.coalesce(kMaxRowsPerPartition) > 0) {
+            mark_dirty(*it->second);
         }
         rows.clear();
         return outcome::success();
@@ -144,7 +148,8 @@ Result<void> OffsetRangeStore::load() {
             current = ranges.column_int(0);
         }
         rows.push_back(RangeRow{SourceOffset(ranges.column_int(1)),
-                                TargetOffset(ranges.column_int(2)), ranges.column_int(3)});
+                                TargetOffset(ranges.column_int(2)), ranges.column_int(3),
+                                ranges.column_int(4)});
     }
     return assign();
 }
@@ -166,8 +171,10 @@ void OffsetRangeStore::record(std::string_view flow, std::string_view topic, std
                 "(target topic recreated or truncated?); ranges from there on were dropped",
                 flow, topic, partition, tgt.value());
             break;
-        case PartitionRanges::Recorded::extended:
         case PartitionRanges::Recorded::started:
+            it->second.ranges.coalesce(kMaxRowsPerPartition);
+            break;
+        case PartitionRanges::Recorded::extended:
             break;
     }
     mark_dirty(*it);
@@ -229,8 +236,8 @@ Result<void> OffsetRangeStore::write(std::vector<PendingWrite>& writes) {
         BOOST_OUTCOME_TRY(delete_from, db_->prepare("DELETE FROM offset_ranges WHERE "
                                                     "partition_id = ?1 AND target_start >= ?2"));
         BOOST_OUTCOME_TRY(insert, db_->prepare("INSERT INTO offset_ranges "
-                                               "(partition_id, target_start, source_start, length) "
-                                               "VALUES (?1, ?2, ?3, ?4)"));
+                                               "(partition_id, target_start, source_start, length, "
+                                               "source_span) VALUES (?1, ?2, ?3, ?4, ?5)"));
         for (auto& w : writes) {
             // Keys are immutable and never erased: readable without mu_.
             const Key& key = w.entry->first;
@@ -255,6 +262,7 @@ Result<void> OffsetRangeStore::write(std::vector<PendingWrite>& writes) {
                                       .bind(2, row.target_start.value())
                                       .bind(3, row.source_start.value())
                                       .bind(4, row.length)
+                                      .bind(5, row.source_span)
                                       .run());
             }
         }

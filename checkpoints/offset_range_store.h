@@ -40,6 +40,14 @@ class SqliteDb;
 
 class OffsetRangeStore {
 public:
+    /// Rows kept per partition before the oldest are coalesced
+    /// (PartitionRanges::coalesce): 1024 rows of 32 bytes, so 2,000
+    /// partitions at the limit take about 64 MiB. A partition mirrored in
+    /// one go needs one row per restart or compaction gap; only compacted
+    /// and transactional topics get near it.
+    static constexpr std::size_t kMaxRowsPerPartition = 1024;
+
+
     /// Opens or creates the store at `path` (WAL mode, busy timeout, PRAGMA
     /// quick_check, schema migrated forward) and loads its ranges. Refuses,
     /// without writing to the file: a non-SQLite file or one with tables kmirror

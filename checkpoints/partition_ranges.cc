@@ -15,6 +15,7 @@ PartitionRanges::Recorded PartitionRanges::record(SourceOffset src, TargetOffset
     RangeRow& last = rows_.back();
     if (src == last.source_end() && tgt == last.target_end()) {
         ++last.length;
+        if (last.coalesced()) ++last.source_span;
         unsynced_from_ = std::min(unsynced_from_, rows_.size() - 1);
         count_for_holes(src);
         return Recorded::extended;
@@ -37,9 +38,12 @@ PartitionRanges::Recorded PartitionRanges::record(SourceOffset src, TargetOffset
                          [](TargetOffset t, const RangeRow& row) { return t < row.target_start; });
     if (after != rows_.begin()) {
         const RangeRow& row = *std::prev(after);
-        if (tgt < row.target_end() && src - row.source_start == tgt - row.target_start) {
-            return Recorded::duplicate;
-        }
+        // (Inside a coalesced row the pairing is not known: a source offset
+        // in its span is taken as the copy it holds.)
+        const bool same = row.coalesced()
+                              ? src >= row.source_start && src < row.source_end()
+                              : src - row.source_start == tgt - row.target_start;
+        if (tgt < row.target_end() && same) return Recorded::duplicate;
     }
     // ...anything else means the target log is not the one the rows describe
     // from `tgt` on (topic recreated, unclean leader election): forget that part.
@@ -69,7 +73,10 @@ Translation PartitionRanges::translate(SourceOffset committed) const {
     } else {
         const std::size_t j = first_ending_after(segment_starts_[g], segment_end(g), committed);
         const RangeRow& row = rows_[j];
-        at = row.target_start + std::max<std::int64_t>(0, committed - row.source_start);
+        const std::int64_t into = committed - row.source_start;
+        // In a coalesced row, the earliest place its first record >= committed can be.
+        at = row.target_start + std::max<std::int64_t>(0, into - row.gaps());
+        if (row.coalesced() && into > 0) uncertain = true;
         if (committed < row.source_start && j > 0) {
             // committed is in a source gap before `row`. If a hole separates
             // the rows on the target and the gap is real (not a rewind), the
@@ -88,6 +95,56 @@ Translation PartitionRanges::translate(SourceOffset committed) const {
     const std::int64_t rereads = rereads_from(at, committed);
     const bool exact = !uncertain && rereads == 0;
     return {at, exact ? Exactness::exact : Exactness::conservative, rereads};
+}
+
+std::size_t PartitionRanges::coalesce(std::size_t max_rows) {
+    // Rows separated by holes cannot merge: after a pass that left more than
+    // the budget, the next waits for max_rows / 4 new rows.
+    if (rows_.size() <= std::max(max_rows, next_coalesce_at_)) return 0;
+    // Pairs of neighbours are merged, oldest part only, pass after pass: the
+    // older a row, the coarser it gets, and each pass is O(rows), at most
+    // once per max_rows / 4 new rows.
+    // The last row always stays as recorded: records extending it are then
+    // counted for holes the same way before and after a reload.
+    const std::size_t keep_exact = std::max<std::size_t>(1, max_rows / 2);
+    const std::size_t goal = max_rows - max_rows / 4;
+    std::size_t merged = 0;
+    while (rows_.size() > goal) {
+        const std::size_t old_end = rows_.size() - std::min(keep_exact, rows_.size());
+        std::vector<RangeRow> out;
+        out.reserve(rows_.size());
+        std::size_t before = merged;
+        std::size_t i = 0;
+        while (i < rows_.size()) {
+            const RangeRow& a = rows_[i];
+            if (i + 1 < old_end) {
+                const RangeRow& b = rows_[i + 1];
+                // Same segment, and no hole between them on the target.
+                if (b.source_start >= a.source_end() && b.target_start == a.target_end()) {
+                    const std::int64_t span = b.source_end() - a.source_start;
+                    const std::int64_t length = a.length + b.length;
+                    out.push_back(RangeRow{a.source_start, a.target_start, length,
+                                           span > length ? span : 0});
+                    ++merged;
+                    i += 2;
+                    continue;
+                }
+            }
+            out.push_back(a);
+            ++i;
+        }
+        rows_ = std::move(out);
+        if (merged == before) break;
+    }
+    next_coalesce_at_ = rows_.size() + max_rows / 4;
+    if (merged > 0) {
+        rebuild_index();
+        // Counted again as a reload would count them: the same answers after
+        // a restart (a coalesced row counts for a hole only what it surely holds).
+        rebuild_holes();
+        unsynced_from_ = 0;  // rewritten whole at the next flush
+    }
+    return merged;
 }
 
 std::size_t PartitionRanges::prune(TargetOffset target_low_watermark) {
@@ -110,6 +167,7 @@ bool PartitionRanges::assign(std::vector<RangeRow> rows) {
             rows[i].target_start.value() < 0) {
             return false;
         }
+        if (rows[i].coalesced() && rows[i].source_span <= rows[i].length) return false;
         if (i > 0 && rows[i].target_start < rows[i - 1].target_end()) return false;
     }
     rows_ = std::move(rows);
@@ -148,7 +206,15 @@ void PartitionRanges::truncate_at(TargetOffset tgt) {
     records_before_.resize(keep);
     unsynced_from_ = std::min(unsynced_from_, keep);
     if (keep > 0 && rows_.back().target_end() > tgt) {
-        rows_.back().length = tgt - rows_.back().target_start;
+        RangeRow& cut = rows_.back();
+        const std::int64_t length = tgt - cut.target_start;
+        if (cut.coalesced()) {
+            // The records kept are the first ones: the span shrinks by at
+            // least as many offsets as records were dropped.
+            const std::int64_t span = cut.source_span - (cut.length - length);
+            cut.source_span = span > length ? span : 0;
+        }
+        cut.length = length;
         unsynced_from_ = std::min(unsynced_from_, keep - 1);
     }
     std::erase_if(segment_starts_, [keep](std::size_t s) { return s >= keep; });
@@ -215,6 +281,19 @@ bool PartitionRanges::OpenHole::count(SourceOffset from, SourceOffset to) {
     return copied >= length;
 }
 
+bool PartitionRanges::OpenHole::count(const RangeRow& row) {
+    if (!row.coalesced()) return count(row.source_start, row.source_end());
+    // Where its records are in its span is not known: count only those that
+    // must be at or above `lo` (never more than there are, so a hole is never
+    // taken for covered too early).
+    const SourceOffset lo = std::max({row.source_start, floor, max_seen + 1});
+    if (lo < row.source_end()) {
+        copied += std::max<std::int64_t>(0, row.length - (lo - row.source_start));
+        max_seen = row.source_end() - 1;
+    }
+    return copied >= length;
+}
+
 void PartitionRanges::count_for_holes(SourceOffset src) {
     if (open_holes_.empty()) return;
     std::erase_if(open_holes_, [src](OpenHole& h) { return h.count(src, src + 1); });
@@ -232,7 +311,7 @@ void PartitionRanges::rebuild_holes() {
                       .copied = 0};
         bool covered = false;
         for (std::size_t j = i; j < rows_.size() && !covered; ++j) {
-            covered = hole.count(rows_[j].source_start, rows_[j].source_end());
+            covered = hole.count(rows_[j]);
         }
         if (!covered) open_holes_.push_back(hole);
     }
@@ -246,8 +325,11 @@ std::int64_t PartitionRanges::rereads_from(TargetOffset at, SourceOffset committ
     auto next = static_cast<std::size_t>(std::distance(rows_.begin(), it));
     if (at > it->target_start) {
         // `at` is inside this row: count its part from `at` on.
+        // (In a coalesced row, `from` is the lowest source offset the record
+        // at `at` can have: the count is an upper bound.)
         const SourceOffset from = it->source_start + (at - it->target_start);
-        total += std::max<std::int64_t>(0, std::min(it->source_end(), committed) - from);
+        total += std::clamp<std::int64_t>(std::min(it->source_end(), committed) - from, 0,
+                                          it->target_end() - at);
         ++next;
     }
     const auto seg = static_cast<std::size_t>(
@@ -267,8 +349,10 @@ std::int64_t PartitionRanges::records_below(std::size_t first, std::size_t last,
     const std::int64_t whole =
         (k < rows_.size() ? records_before_[k] : records_before_.back() + rows_.back().length) -
         records_before_[first];
+    // In a coalesced row, an upper bound: its records below `committed`.
     const std::int64_t partial =
-        k < last ? std::max<std::int64_t>(0, committed - rows_[k].source_start) : 0;
+        k < last ? std::clamp<std::int64_t>(committed - rows_[k].source_start, 0, rows_[k].length)
+                 : 0;
     return whole + partial;
 }
 

@@ -76,6 +76,17 @@
 // `committed` is at or after T. (Later duplicates of records >= committed,
 // which any reader of the target meets, are not rereads.)
 //
+// COALESCED rows (range_row.h) keep the store bounded where rows pile up:
+// a compacted topic skips offsets wherever compaction removed records, a
+// transactional one at every transaction marker, and neither ever moves the
+// target's low watermark, so prune() does not help. Past a row budget the
+// oldest rows that follow each other on the target without a hole are
+// merged; the newest stay exact. Inside a coalesced row translation is
+// conservative: T is the lowest place the first record >= committed can be
+// (row.target_start + committed - row.source_start - row.gaps()), so it never
+// skips; `rereads` counts an upper bound for the part of it after T. A group
+// committed at a coalesced row's first offset, or past it, is still exact.
+//
 // Limits (the store cannot see a session that died before its first flush):
 //   - the store knows nothing before a partition's first row. If the first
 //     session of a partition dies before its first flush, the records it
@@ -112,6 +123,13 @@ public:
     /// See the header comment. O(segments * log n).
     [[nodiscard]] Translation translate(SourceOffset committed) const;
 
+    /// Bounds the rows kept: beyond `max_rows`, merges neighbouring rows of
+    /// the older half that follow each other on the target without a hole
+    /// into coalesced rows (range_row.h), until at most 3/4 of `max_rows`
+    /// are left or nothing more can merge. The newest max_rows / 2 rows stay
+    /// as recorded. Returns how many merges were made.
+    std::size_t coalesce(std::size_t max_rows);
+
     /// Drops the rows whose records, and the hole after them, are all below
     /// the target's low watermark (deleted by retention). The last row always
     /// stays, as the anchor of whatever follows it. Returns how many.
@@ -145,6 +163,9 @@ private:
         std::int64_t copied = 0;  // distinct source offsets >= floor seen after the hole
         /// Counts records [from, to) seen after the hole; true once covered.
         bool count(SourceOffset from, SourceOffset to);
+        /// Counts a row's records: for a coalesced one, only as many as it
+        /// surely holds above what was counted.
+        bool count(const RangeRow& row);
     };
 
     void append(SourceOffset src, TargetOffset tgt);
@@ -170,6 +191,7 @@ private:
     SourceOffset min_source_;                   // lowest source offset known
     std::size_t unsynced_from_ = 0;
     std::uint64_t dropped_total_ = 0;
+    std::size_t next_coalesce_at_ = 0;  // coalesce() does nothing up to this many rows
 };
 
 }  // namespace kmirror::checkpoints

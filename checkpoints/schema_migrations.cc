@@ -29,6 +29,11 @@ constexpr std::array<const char*, kSchemaVersion> kMigrations = {
         length INTEGER NOT NULL CHECK (length >= 1),
         PRIMARY KEY (partition_id, target_start)) WITHOUT ROWID;
     )sql",
+    // 1 -> 2: coalesced rows (range_row.h): the source offsets a row spans; 0 = length.
+    R"sql(
+    ALTER TABLE offset_ranges ADD COLUMN source_span INTEGER NOT NULL DEFAULT 0
+        CHECK (source_span = 0 OR source_span > length);
+    )sql",
 };
 
 bool is_not_a_database(const std::error_code& ec) {

@@ -19,6 +19,7 @@ struct Translation {
     Exactness exactness = Exactness::unknown;
     /// Known target records at or after `offset` whose source offset is below
     /// the committed offset: records the consumer will read a second time.
+    /// Where they sit in coalesced rows (partition_ranges.h), an upper bound.
     std::int64_t rereads = 0;
     bool operator==(const Translation&) const = default;
 };

@@ -156,6 +156,74 @@ TEST(OffsetRangeStore, RefusesAnotherApplicationsSqliteDatabaseAndLeavesItUnchan
     EXPECT_FALSE(fs::exists(path + "-wal"));
 }
 
+TEST(OffsetRangeStore, APartitionWithEndlessGapsStaysWithinItsRowBudgetOnDisk) {
+    // given a compacted partition: every other source offset is gone
+    TempDir dir;
+    const auto path = dir.file("state.db");
+    const auto budget = static_cast<std::int64_t>(OffsetRangeStore::kMaxRowsPerPartition);
+    const std::int64_t records = 10 * budget;
+    {
+        auto store = open_store(path);
+        ASSERT_NE(store, nullptr);
+        for (std::int64_t i = 0; i < records; ++i) {
+            store->record("f", "compacted", 0, SourceOffset(2 * i), TargetOffset(i));
+            if (i % 1000 == 0) {
+                ASSERT_TRUE(store->flush());
+            }
+        }
+        ASSERT_TRUE(store->flush());
+        // then memory and disk hold at most the budget
+        EXPECT_LE(static_cast<std::int64_t>(store->ranges("f", "compacted", 0).size()), budget);
+        EXPECT_LE(count_rows(path), budget);
+    }
+    // and a reopened store answers as before: exact at the head, never ahead at the start
+    auto store = open_store(path);
+    ASSERT_NE(store, nullptr);
+    EXPECT_LE(count_rows(path), budget);
+    EXPECT_EQ(store->translate("f", "compacted", 0, SourceOffset(2 * (records - 5))),
+              (Translation{TargetOffset(records - 5), Exactness::exact, 0}));
+    const auto old = store->translate("f", "compacted", 0, SourceOffset(2 * 100));
+    EXPECT_EQ(old.exactness, Exactness::conservative);
+    EXPECT_LE(old.offset, TargetOffset(100));
+}
+
+TEST(OffsetRangeStore, AStoreOfSchemaVersion1IsMigratedAndKeepsItsRanges) {
+    // given a store as kmirror wrote it before coalesced rows (version 1)
+    TempDir dir;
+    const auto path = dir.file("state.db");
+    {
+        auto db = SqliteDb::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+        ASSERT_TRUE(db);
+        ASSERT_TRUE(db.value().exec(R"sql(
+            CREATE TABLE kmirror_schema (version INTEGER NOT NULL);
+            INSERT INTO kmirror_schema (version) VALUES (1);
+            CREATE TABLE partitions (
+                id INTEGER PRIMARY KEY, flow TEXT NOT NULL, topic TEXT NOT NULL,
+                partition_number INTEGER NOT NULL, UNIQUE (flow, topic, partition_number));
+            CREATE TABLE offset_ranges (
+                partition_id INTEGER NOT NULL REFERENCES partitions (id),
+                target_start INTEGER NOT NULL, source_start INTEGER NOT NULL,
+                length INTEGER NOT NULL CHECK (length >= 1),
+                PRIMARY KEY (partition_id, target_start)) WITHOUT ROWID;
+            INSERT INTO partitions VALUES (1, 'f', 'orders', 0);
+            INSERT INTO offset_ranges VALUES (1, 0, 100, 10), (1, 10, 120, 5);
+        )sql"));
+        const std::string id = "PRAGMA application_id = " + std::to_string(kApplicationId);
+        ASSERT_TRUE(db.value().exec(id.c_str()));
+    }
+    // when this kmirror opens it
+    auto store = open_store(path);
+    ASSERT_NE(store, nullptr);
+    // then its ranges are there, and it is at the current version
+    EXPECT_EQ(store->ranges("f", "orders", 0),
+              (std::vector<RangeRow>{{100_src, 0_tgt, 10}, {120_src, 10_tgt, 5}}));
+    record_run(*store, "f", "orders", 0, 125_src, 15_tgt, 2);
+    ASSERT_TRUE(store->flush());
+    auto db = SqliteDb::open(path, SQLITE_OPEN_READONLY);
+    ASSERT_TRUE(db);
+    EXPECT_EQ(db.value().query_int("SELECT version FROM kmirror_schema").value(), kSchemaVersion);
+}
+
 TEST(OffsetRangeStore, RefusesAStoreWithANewerSchemaAndLeavesItUnchanged) {
     // given a store written by a future kmirror (schema version + 1)
     TempDir dir;

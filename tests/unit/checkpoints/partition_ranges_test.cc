@@ -271,7 +271,69 @@ TEST(PartitionRanges, PruningKeepsTheDuplicateBookkeepingRight) {
 
 // --- loading ---------------------------------------------------------------
 
+// --- coalescing (a bounded store for compacted and transactional topics) ---
+
+TEST(PartitionRanges, CoalescedRowsTranslateConservativelyInsideAndExactlyAtTheirEdges) {
+    // source 10 11 12 13       16 17 18 | 20 21 22   (14, 15, 19: compacted)
+    // target 50 51 52 53       54 55 56 | 57 58 59
+    // rows [10..13]->50 [16..18]->54 [20..22]->57; budget 2 keeps the last
+    // row and merges the first two into {10_src, 50_tgt, 7 records, span 9}
+    PartitionRanges ranges;
+    record_run(ranges, 10_src, 50_tgt, 4);
+    record_run(ranges, 16_src, 54_tgt, 3);
+    record_run(ranges, 20_src, 57_tgt, 3);
+    EXPECT_EQ(ranges.coalesce(2), 1u);
+    EXPECT_EQ(ranges.rows(),
+              (std::vector<RangeRow>{{10_src, 50_tgt, 7, 9}, {20_src, 57_tgt, 3}}));
+    // the first offset of the coalesced row, and everything after it: exact
+    EXPECT_EQ(ranges.translate(10_src), exact(50_tgt));
+    EXPECT_EQ(ranges.translate(19_src), exact(57_tgt));
+    EXPECT_EQ(ranges.translate(21_src), exact(58_tgt));
+    // inside: the lowest place the record can be (2 gaps), re-reading at most 2 records
+    //   exact answers were 12 -> 52, 17 -> 55
+    EXPECT_EQ(ranges.translate(12_src), conservative(50_tgt, 2));
+    EXPECT_EQ(ranges.translate(17_src), conservative(55_tgt, 2));
+    EXPECT_EQ(ranges.translate(18_src), conservative(56_tgt, 1));  // only 56 is left to re-read
+}
+
+TEST(PartitionRanges, CoalescingKeepsRowsSeparatedByAHoleOrARestart) {
+    // [0..4]->0, hole at 5, [10..14]->6, restart [2..4]->11, [8..9]->14
+    PartitionRanges ranges;
+    record_run(ranges, 0_src, 0_tgt, 5);
+    record_run(ranges, 10_src, 6_tgt, 5);
+    record_run(ranges, 2_src, 11_tgt, 3);
+    record_run(ranges, 8_src, 14_tgt, 2);
+    // only [2..4]->11 and [8..9]->14 follow each other, and they are the newest half
+    EXPECT_EQ(ranges.coalesce(2), 0u);
+    EXPECT_EQ(ranges.rows().size(), 4u);
+}
+
+TEST(PartitionRanges, ATransactionalTopicStaysBoundedAndExactAtItsHead) {
+    // given 100,000 transactions of 3 records, each followed by a marker on the source
+    PartitionRanges ranges;
+    std::int64_t src = 0;
+    std::int64_t tgt = 0;
+    for (int txn = 0; txn < 100000; ++txn) {
+        record_run(ranges, SourceOffset(src), TargetOffset(tgt), 3);
+        src += 4;
+        tgt += 3;
+        ranges.coalesce(64);
+    }
+    // then at most 64 rows are kept, the newest 32 as recorded
+    EXPECT_LE(ranges.rows().size(), 64u);
+    EXPECT_FALSE(ranges.rows().back().coalesced());
+    // a group a few transactions behind is translated exactly
+    EXPECT_EQ(ranges.translate(SourceOffset(src - 4 * 10 + 1)),
+              exact(TargetOffset(tgt - 3 * 10 + 1)));
+    // one at the very start re-reads at most what its coalesced row skipped
+    const Translation old = ranges.translate(SourceOffset(5));
+    EXPECT_EQ(old.exactness, Exactness::conservative);
+    EXPECT_LE(old.offset, 4_tgt);
+    EXPECT_LE(old.rereads, ranges.rows().front().gaps());
+}
+
 TEST(PartitionRanges, AssignRefusesOverlappingOrEmptyRows) {
+    EXPECT_FALSE(PartitionRanges().assign({{0_src, 0_tgt, 3, 3}}));  // coalesced without a gap
     PartitionRanges ranges;
     EXPECT_FALSE(ranges.assign({{0_src, 0_tgt, 5}, {10_src, 4_tgt, 1}}));
     EXPECT_FALSE(ranges.assign({{0_src, 0_tgt, 0}}));
