@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -189,8 +190,10 @@ void OffsetRangeStore::mark_dirty(Partitions::value_type& entry) {
 Result<void> OffsetRangeStore::flush() {
     std::lock_guard db_lock(db_mu_);
     std::vector<PendingWrite> writes;
+    std::vector<std::pair<std::string, std::string>> forgotten;
     {
         std::lock_guard lock(mu_);
+        forgotten.swap(forgotten_);
         writes.reserve(dirty_.size());
         for (auto* entry : dirty_) {
             Partition& p = entry->second;
@@ -208,10 +211,13 @@ Result<void> OffsetRangeStore::flush() {
         }
         dirty_.clear();
     }
-    if (writes.empty()) return outcome::success();
+    if (writes.empty() && forgotten.empty()) return outcome::success();
 
-    auto written = write(writes);
+    auto written = write(writes, forgotten);
     std::lock_guard lock(mu_);
+    if (!written) {
+        forgotten_.insert(forgotten_.end(), forgotten.begin(), forgotten.end());
+    }
     for (auto& w : writes) {
         if (written) {
             w.entry->second.db_id = w.db_id;
@@ -223,9 +229,22 @@ Result<void> OffsetRangeStore::flush() {
     return written;
 }
 
-Result<void> OffsetRangeStore::write(std::vector<PendingWrite>& writes) {
+Result<void> OffsetRangeStore::write(
+    std::vector<PendingWrite>& writes,
+    const std::vector<std::pair<std::string, std::string>>& forgotten) {
     BOOST_OUTCOME_TRY(db_->exec("BEGIN IMMEDIATE"));
     auto done = [&]() -> Result<void> {
+        BOOST_OUTCOME_TRY(forget_ranges,
+                          db_->prepare("DELETE FROM offset_ranges WHERE partition_id IN "
+                                       "(SELECT id FROM partitions WHERE flow = ?1 AND topic = ?2)"));
+        BOOST_OUTCOME_TRY(forget_partitions,
+                          db_->prepare("DELETE FROM partitions WHERE flow = ?1 AND topic = ?2"));
+        // First: a partition recorded again since it was forgotten is written
+        // below as a new one.
+        for (const auto& [flow, topic] : forgotten) {
+            BOOST_OUTCOME_TRY(forget_ranges.bind(1, flow).bind(2, topic).run());
+            BOOST_OUTCOME_TRY(forget_partitions.bind(1, flow).bind(2, topic).run());
+        }
         BOOST_OUTCOME_TRY(add_partition,
                           db_->prepare("INSERT INTO partitions (flow, topic, partition_number) "
                                        "VALUES (?1, ?2, ?3)"));
@@ -239,7 +258,8 @@ Result<void> OffsetRangeStore::write(std::vector<PendingWrite>& writes) {
                                                "(partition_id, target_start, source_start, length, "
                                                "source_span) VALUES (?1, ?2, ?3, ?4, ?5)"));
         for (auto& w : writes) {
-            // Keys are immutable and never erased: readable without mu_.
+            // Keys are immutable, and erased only by forget(), which waits for
+            // db_mu_: readable without mu_.
             const Key& key = w.entry->first;
             if (w.db_id == 0) {
                 BOOST_OUTCOME_TRY(add_partition.bind(1, key.flow)
@@ -286,6 +306,34 @@ void OffsetRangeStore::prune(std::string_view flow, std::string_view topic, std:
     const auto it = partitions_.find(KeyView{flow, topic, partition});
     if (it == partitions_.end()) return;
     if (it->second.ranges.prune(target_low_watermark) > 0) mark_dirty(*it);
+}
+
+std::size_t OffsetRangeStore::forget(std::string_view flow, std::string_view topic) {
+    // db_mu_ first: flush() writes through pointers into partitions_ without mu_.
+    std::scoped_lock lock(db_mu_, mu_);
+    std::size_t n = 0;
+    for (auto it = partitions_.begin(); it != partitions_.end();) {
+        if (it->first.flow != flow || it->first.topic != topic) {
+            ++it;
+            continue;
+        }
+        if (it->second.dirty) std::erase(dirty_, &*it);
+        it = partitions_.erase(it);
+        ++n;
+    }
+    forgotten_.emplace_back(std::string(flow), std::string(topic));
+    return n;
+}
+
+std::map<std::string, std::vector<std::int32_t>> OffsetRangeStore::partitions(
+    std::string_view flow) const {
+    std::lock_guard lock(mu_);
+    std::map<std::string, std::vector<std::int32_t>> out;
+    for (const auto& [key, p] : partitions_) {
+        if (key.flow == flow) out[key.topic].push_back(key.partition);
+    }
+    for (auto& [topic, list] : out) std::sort(list.begin(), list.end());
+    return out;
 }
 
 std::vector<RangeRow> OffsetRangeStore::ranges(std::string_view flow, std::string_view topic,

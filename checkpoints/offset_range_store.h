@@ -18,9 +18,11 @@
 // processes from writing the same file, so do not point two daemons at one.
 //
 // @thread record(), translate(), prune(), ranges(): any thread (guarded by mu_);
-//         flush(): one thread at a time (db_mu_), without blocking record().
+//         flush(): one thread at a time (db_mu_), without blocking record();
+//         forget(): any thread, waits for a flush under way.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -82,6 +84,15 @@ public:
     void prune(std::string_view flow, std::string_view topic, std::int32_t partition,
                TargetOffset target_low_watermark);
 
+    /// Forgets every partition of `topic` in `flow` (a topic deleted on the
+    /// source): gone from memory at once, from the file at the next flush().
+    /// Returns how many partitions were forgotten.
+    std::size_t forget(std::string_view flow, std::string_view topic);
+
+    /// The source topics of `flow` the store holds ranges of, each with its partitions.
+    [[nodiscard]] std::map<std::string, std::vector<std::int32_t>> partitions(
+        std::string_view flow) const;
+
     /// The ranges of one partition in target order (tests, `kmirror translate`).
     [[nodiscard]] std::vector<RangeRow> ranges(std::string_view flow, std::string_view topic,
                                                std::int32_t partition) const;
@@ -127,16 +138,20 @@ private:
 
     OffsetRangeStore(std::string path, std::unique_ptr<SqliteDb> db);
     Result<void> load();
-    Result<void> write(std::vector<PendingWrite>& writes);
+    Result<void> write(std::vector<PendingWrite>& writes,
+                       const std::vector<std::pair<std::string, std::string>>& forgotten);
     void mark_dirty(Partitions::value_type& entry);
 
     const std::string path_;
     std::mutex db_mu_;              // serializes flush(); taken before mu_
     std::unique_ptr<SqliteDb> db_;  // guarded by db_mu_
     mutable std::mutex mu_;
-    // Nodes are never erased, so pointers into the map stay valid.
+    // Nodes are erased only by forget(), which holds db_mu_ as well: pointers
+    // into the map stay valid while flush() writes.
     Partitions partitions_;                       // guarded by mu_
     std::vector<Partitions::value_type*> dirty_;  // guarded by mu_
+    // (flow, topic) forgotten in memory, to delete from the file.
+    std::vector<std::pair<std::string, std::string>> forgotten_;  // guarded by mu_
 };
 
 }  // namespace kmirror::checkpoints

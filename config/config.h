@@ -135,6 +135,9 @@ struct Flow {
 
 struct State {
     std::string path = "/var/lib/kmirror/state.db";
+    /// How long a topic is no longer mirrored before its state is dropped.
+    Duration forget_after{86400000};
+    bool operator==(const State&) const = default;
 };
 
 struct Http {

@@ -491,13 +491,23 @@ constexpr Table<Flow> flow_table{
     .make_default = default_flow,
 };
 
-constexpr std::array<Field<State>, 1> state_fields{{
+constexpr std::array<Field<State>, 2> state_fields{{
     {.spec = {.key = "path",
               .type = FieldType::string,
               .description = "SQLite file with the offset ranges used for offset translation. "
                              "Its directory must exist and be writable."},
      .read = read_member<&State::path>,
      .dump = dump_member<&State::path>},
+    {.spec = {.key = "forget_after",
+              .type = FieldType::duration,
+              .description = "A topic no longer mirrored (deleted on the source, no longer "
+                             "matched by `include`/`exclude`) for this long is forgotten: its "
+                             "offset ranges, its partitions in `/status` and its metric series. "
+                             "Counted only while the source cluster answers: an unreachable "
+                             "primary never makes kmirror forget anything.",
+              .min = 1000},
+     .read = read_member<&State::forget_after>,
+     .dump = dump_member<&State::forget_after>},
 }};
 
 constexpr Table<State> state_table{

@@ -37,6 +37,10 @@ std::vector<std::string> restart_only_changes(const config::Config& now,
                                               const config::Config& next) {
     std::vector<std::string> keys;
     if (now.state.path != next.state.path) keys.emplace_back("state.path");
+    // Running flows keep the value they started with.
+    if (now.state.forget_after != next.state.forget_after) {
+        keys.emplace_back("state.forget_after");
+    }
     if (now.http.listen != next.http.listen) keys.emplace_back("http.listen");
     if (now.log.format != next.log.format) keys.emplace_back("log.format");
     return keys;

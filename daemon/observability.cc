@@ -12,7 +12,7 @@ namespace kmirror::daemon {
 namespace {
 
 struct PartitionView {
-    replicator::PartitionProgress* progress;
+    std::shared_ptr<replicator::PartitionProgress> progress;
     replicator::PartitionProgress::Snapshot snap;
     std::int64_t lag_records;
     double lag_seconds;
@@ -21,7 +21,7 @@ struct PartitionView {
 // The assigned partitions of a flow with their lag, computed once per call.
 std::vector<PartitionView> view(replicator::Flow& flow, std::int64_t now) {
     std::vector<PartitionView> out;
-    for (auto* p : flow.partitions()) {
+    for (auto& p : flow.partitions()) {
         if (!p->assigned.load(std::memory_order_relaxed)) continue;
         auto snap = p->snapshot();
         const auto high = p->high_watermark.load(std::memory_order_relaxed);
@@ -74,7 +74,7 @@ std::vector<metrics::FlowSample> sample_flows(const Flows& flows) {
         s.assigned_partitions = stats.assigned_partitions.load(std::memory_order_relaxed);
         s.topics_mirrored = stats.topics_mirrored.load(std::memory_order_relaxed);
         std::map<std::string, metrics::TopicSample> topics;
-        for (auto* p : f->partitions()) {
+        for (const auto& p : f->partitions()) {
             auto& t = topics[p->source_topic()];
             t.records += p->records.load(std::memory_order_relaxed);
             t.bytes += p->bytes.load(std::memory_order_relaxed);

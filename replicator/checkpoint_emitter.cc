@@ -234,7 +234,7 @@ bool CheckpointEmitter::translate(
     Tracked& t = entry.second;
     if (t.committed < 0) return false;
     const auto& flow = flow_.config();
-    auto* progress = flow_.progress(topic, partition);
+    const auto progress = flow_.progress_ref(topic, partition);
     if (!progress || !progress->assigned.load(std::memory_order_relaxed)) return false;
     const auto tr = store_.translate(flow.name, topic, partition, SourceOffset(t.committed));
     const bool again = tr.exactness != checkpoints::Exactness::exact;

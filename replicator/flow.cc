@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <climits>
+#include <set>
 
 #include "base/clock.h"
 #include "config/security.h"
@@ -222,20 +224,62 @@ void Flow::schedule_prune() {
 
 void Flow::prune_ranges() {
     std::vector<kafka::TopicPartition> query;
-    std::map<kafka::TopicPartition, const PartitionProgress*> by_target;
-    for (auto* p : partitions()) {
-        if (!p->assigned.load(std::memory_order_relaxed)) continue;
-        kafka::TopicPartition tp{p->target_topic(), p->partition()};
-        query.push_back(tp);
-        by_target[tp] = p;
+    std::map<std::string, std::string> source_of;  // by target topic
+    for (const auto& [topic, partitions] : ranges_->partitions(flow_.name)) {
+        const auto target = topics_->target_topic(topic);
+        if (target.empty()) continue;  // not mirrored now: see forget_gone_topics()
+        source_of[target] = topic;
+        for (auto p : partitions) query.push_back({target, p});
     }
     if (query.empty()) return;
     for (const auto& low : target_admin_->earliest_offsets(query, 10s)) {
-        auto it = by_target.find({low.topic, low.partition});
-        if (it == by_target.end()) continue;
-        ranges_->prune(flow_.name, it->second->source_topic(), it->second->partition(),
-                       TargetOffset(low.offset));
+        auto it = source_of.find(low.topic);
+        if (it == source_of.end() || low.offset < 0) continue;
+        ranges_->prune(flow_.name, it->second, low.partition, TargetOffset(low.offset));
     }
+}
+
+void Flow::forget_gone_topics(const std::vector<std::string>& mirrored) {
+    const auto now = std::chrono::steady_clock::now();
+    std::set<std::string> tracked;
+    if (ranges_) {
+        for (auto& [topic, partitions] : ranges_->partitions(flow_.name)) tracked.insert(topic);
+    }
+    for (const auto& p : partitions()) tracked.insert(p->source_topic());
+    for (const auto& topic : mirrored) gone_since_.erase(topic);
+    for (const auto& topic : tracked) {
+        if (std::binary_search(mirrored.begin(), mirrored.end(), topic)) continue;
+        const auto since = gone_since_.try_emplace(topic, now).first->second;
+        if (now - since < config_.state.forget_after) continue;
+        // Kept while a worker still owns a partition of it or records are in
+        // flight: their pointers must stay valid (see progress()).
+        bool busy = false;
+        {
+            std::unique_lock lock(progress_mu_);
+            for (auto it = progress_.lower_bound(Key{topic, INT32_MIN});
+                 it != progress_.end() && it->first.first == topic;) {
+                auto& p = *it->second;
+                if (p.assigned.load() || p.in_flight() > 0) {
+                    busy = true;
+                    ++it;
+                    continue;
+                }
+                if (offset_syncs_) offset_syncs_->forget(p);
+                it = progress_.erase(it);
+            }
+        }
+        if (busy) continue;
+        const auto forgotten = ranges_ ? ranges_->forget(flow_.name, topic) : 0;
+        gone_since_.erase(topic);
+        spdlog::info("flow '{}': topic '{}' not mirrored for {} s: forgot its state ({} "
+                     "partition(s) of offset ranges)",
+                     flow_.name, topic,
+                     std::chrono::duration_cast<std::chrono::seconds>(config_.state.forget_after)
+                         .count(),
+                     forgotten);
+    }
+    // Topics mirrored again, or forgotten meanwhile by another path.
+    std::erase_if(gone_since_, [&](const auto& entry) { return !tracked.contains(entry.first); });
 }
 
 void Flow::schedule_heartbeat() {
@@ -313,7 +357,9 @@ void Flow::discover() {
     auto topics = topics_->run_discovery();
     source_reachable_ = topics_->source_answered();
     target_reachable_ = topics_->target_answered();
-    if (!topics || topics.value() == subscribed_) return;
+    if (!topics) return;  // the source did not answer: never forget on that
+    forget_gone_topics(topics.value());
+    if (topics.value() == subscribed_) return;
     subscribed_ = topics.value();
     spdlog::info("flow '{}': now mirroring {} topic(s)", flow_.name, subscribed_.size());
     for (auto& w : workers_) w->set_topics(subscribed_);
@@ -333,9 +379,17 @@ void Flow::delivery_loop() {
 }
 
 PartitionProgress* Flow::progress(std::string_view topic, std::int32_t partition) {
+    // No shared_ptr copy: called for every record.
     std::shared_lock lock(progress_mu_);
     auto it = progress_.find(std::pair<std::string_view, std::int32_t>(topic, partition));
     return it == progress_.end() ? nullptr : it->second.get();
+}
+
+std::shared_ptr<PartitionProgress> Flow::progress_ref(std::string_view topic,
+                                                      std::int32_t partition) {
+    std::shared_lock lock(progress_mu_);
+    auto it = progress_.find(std::pair<std::string_view, std::int32_t>(topic, partition));
+    return it == progress_.end() ? nullptr : it->second;
 }
 
 PartitionProgress* Flow::track(const std::string& topic, std::int32_t partition,
@@ -345,17 +399,17 @@ PartitionProgress* Flow::track(const std::string& topic, std::int32_t partition,
     auto target = topics_->target_topic(topic);
     std::unique_lock lock(progress_mu_);
     auto& slot = progress_[{topic, partition}];
-    if (!slot) slot = std::make_unique<PartitionProgress>(topic, partition, std::move(target));
+    if (!slot) slot = std::make_shared<PartitionProgress>(topic, partition, std::move(target));
     slot->reset(start, acknowledged);
     slot->assigned.store(true);
     return slot.get();
 }
 
-std::vector<PartitionProgress*> Flow::partitions() {
+std::vector<std::shared_ptr<PartitionProgress>> Flow::partitions() {
     std::shared_lock lock(progress_mu_);
-    std::vector<PartitionProgress*> out;
+    std::vector<std::shared_ptr<PartitionProgress>> out;
     out.reserve(progress_.size());
-    for (auto& [key, p] : progress_) out.push_back(p.get());
+    for (auto& [key, p] : progress_) out.push_back(p);
     return out;
 }
 

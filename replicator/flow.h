@@ -100,13 +100,20 @@ public:
     [[nodiscard]] std::string last_target_error() const;
 
     /// The progress of a partition this process consumes (nullptr if none).
+    /// The pointer stays valid while the partition is assigned or has records
+    /// in flight: only partitions with neither, of topics no longer mirrored
+    /// for state.forget_after, are ever dropped (forget_gone_topics()).
     PartitionProgress* progress(std::string_view topic, std::int32_t partition);
+    /// The same, shared: for threads that are not the partition's worker or
+    /// the delivery thread (checkpoints, HTTP).
+    std::shared_ptr<PartitionProgress> progress_ref(std::string_view topic,
+                                                    std::int32_t partition);
     /// Starts tracking a newly assigned partition (resetting old state);
     /// `start` is the offset consumption starts from, if known.
     PartitionProgress* track(const std::string& topic, std::int32_t partition,
                              std::optional<SourceOffset> start, bool acknowledged);
     /// Every partition this process tracks (assigned now or earlier).
-    std::vector<PartitionProgress*> partitions();
+    std::vector<std::shared_ptr<PartitionProgress>> partitions();
     void fail(const std::string& reason);
     /// Runs topic discovery on the admin thread soon, instead of at the next
     /// refresh_interval (a worker was assigned a partition the target lacks).
@@ -133,8 +140,14 @@ private:
     void schedule_heartbeat();
     void schedule_offset_syncs();
     void schedule_prune();
-    /// Drops offset ranges whose target records retention deleted.
+    /// Drops offset ranges whose target records retention deleted, for every
+    /// partition of a mirrored topic the store holds (not only the assigned
+    /// ones: partitions that moved to another instance stay in the store).
     void prune_ranges();
+    /// Forgets topics that discovery no longer returns (`mirrored`) once
+    /// state.forget_after has passed: their offset ranges, their progress
+    /// (so /status and the metrics), their offset-sync state.
+    void forget_gone_topics(const std::vector<std::string>& mirrored);
     /// Offset syncs and checkpoints: set up before the workers start.
     void start_translation(int source_brokers, int target_brokers);
     void delivery_loop();
@@ -166,7 +179,9 @@ private:
     std::unique_ptr<CheckpointEmitter> checkpoints_;
     std::unique_ptr<kafka::Producer> producer_;
     std::shared_mutex progress_mu_;
-    std::map<Key, std::unique_ptr<PartitionProgress>, KeyLess> progress_;  // guarded by progress_mu_
+    std::map<Key, std::shared_ptr<PartitionProgress>, KeyLess> progress_;  // guarded by progress_mu_
+    // Topics tracked here but no longer mirrored, since when. @thread admin
+    std::map<std::string, std::chrono::steady_clock::time_point> gone_since_;
     // Declared after producer_ and progress_: workers hold source messages
     // referenced by the producer, and are destroyed first.
     std::vector<std::unique_ptr<MirrorWorker>> workers_;

@@ -38,12 +38,16 @@ bool GroupOffsetSync::follow() {
     // moved back (never backwards is the promise).
     // Bounded, as it holds the checkpoint loop: not there yet means next round.
     return follower_.read_to_now(std::chrono::seconds(2), [this](GroupCommit&& c) {
-        auto& held = held_[c.group];
-        if (c.offset < 0) {
-            held.erase({c.topic, c.partition});
-        } else {
-            held[{c.topic, c.partition}] = c.offset;
+        if (c.offset >= 0) {
+            held_[c.group][{c.topic, c.partition}] = c.offset;
+            return;
         }
+        // A deleted commit (group or topic deleted, offsets expired): a group
+        // with none left is forgotten, so gone groups do not pile up.
+        auto it = held_.find(c.group);
+        if (it == held_.end()) return;
+        it->second.erase({c.topic, c.partition});
+        if (it->second.empty()) held_.erase(it);
     });
 }
 

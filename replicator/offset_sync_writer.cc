@@ -71,6 +71,11 @@ void OffsetSyncWriter::note(const PartitionProgress& partition, SourceOffset src
     if (boundary) send(partition, src, tgt);
 }
 
+void OffsetSyncWriter::forget(const PartitionProgress& partition) {
+    std::lock_guard lock(mu_);
+    states_.erase(&partition);
+}
+
 void OffsetSyncWriter::send(const PartitionProgress& partition, SourceOffset src,
                             TargetOffset tgt) {
     const checkpoints::OffsetSync sync{partition.source_topic(), partition.partition(), src, tgt};

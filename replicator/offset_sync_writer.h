@@ -49,6 +49,8 @@ public:
     bool ensure_topic(int brokers);
     /// The target acknowledged source record `src` of `partition` at `tgt`.
     void note(const PartitionProgress& partition, SourceOffset src, TargetOffset tgt);
+    /// Drops what it keeps of `partition`, which the flow is about to forget.
+    void forget(const PartitionProgress& partition);
     /// Writes the newest pair of partitions that moved once the interval has
     /// passed since the last such round; serves delivery reports.
     void tick();
@@ -71,7 +73,7 @@ private:
     FlowStats& stats_;
     std::chrono::steady_clock::time_point next_round_;  // @thread admin
     std::mutex mu_;
-    // Partitions never leave a flow's progress map, so the pointers stay valid.
+    // A partition leaves the flow's progress map only after forget().
     std::unordered_map<const PartitionProgress*, State> states_;  // guarded by mu_
     bool warned_ = false;                                          // guarded by mu_
     std::unique_ptr<kafka::Producer> producer_;

@@ -11,6 +11,8 @@
 #include <regex>
 #include <sstream>
 
+#include "checkpoints/sqlite_db.h"  // to read the state file; checkpoints-internal
+#include "kafka/admin.h"
 #include "tests/harness/kafka_cluster.h"
 #include "tests/harness/prometheus.h"
 #include "tests/harness/wait.h"
@@ -157,6 +159,84 @@ TEST(StateDisk, AFullDiskKeepsMirroringAndTranslationConservativeNeverWrong) {
     const auto t = tally(read_topic(source(), topic), read_topic(target(), "primary." + topic));
     EXPECT_EQ(t.missing, 0u);
     EXPECT_EQ(t.duplicates(), 0u);
+}
+
+// Partitions the state file holds ranges of, for `topic` (read-only, beside
+// the running kmirror; topic names from unique_name() need no quoting).
+int partitions_in_state_file(const std::string& path, const std::string& topic) {
+    auto db = checkpoints::SqliteDb::open(path, SQLITE_OPEN_READONLY);
+    if (!db) return -1;
+    auto n = db.value().query_int(
+        ("SELECT count(*) FROM partitions WHERE topic = '" + topic +
+         "' AND EXISTS (SELECT 1 FROM offset_ranges WHERE partition_id = partitions.id)")
+            .c_str());
+    return n ? static_cast<int>(n.value()) : -1;
+}
+
+TEST(StateBounds, ATopicDeletedOnTheSourceIsForgottenAfterForgetAfterWhileTheOthersMirror) {
+    // given a flow mirroring topics "-gone" (3 partitions) and "-kept", with
+    // state.forget_after 3s
+    const auto base = unique_name("forget");
+    const auto gone = base + "-gone";
+    const auto kept = base + "-kept";
+    create_topic(source(), gone, 3);
+    create_topic(source(), kept, 2);
+    const auto config =
+        flow_config(base, source(), target(), base + "-.*", "    refresh_interval: 500ms\n");
+    KmirrorProcess kmirror(config, "forget");
+    kmirror.rewrite_config(config + "state: { path: \"" + kmirror.state_path() +
+                           "\", forget_after: 3s }\n");
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+    produce(source(), numbered(gone, 3, 0, 300));
+    produce(source(), numbered(kept, 2, 0, 200));
+    ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + base, gone, 60s)) << kmirror.log();
+    ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + base, kept, 60s)) << kmirror.log();
+    const auto address = "127.0.0.1:" + std::to_string(kmirror.http_port());
+    const std::string gone_label = "topic=\"" + gone + "\"";
+    ASSERT_TRUE(harness::wait_until(
+        [&] { return partitions_in_state_file(kmirror.state_path(), gone) == 3; }, 30s,
+        "the ranges of all 3 partitions of the topic in the state file"));
+    ASSERT_NE(harness::http_get(address, "/metrics").body.find(gone_label), std::string::npos);
+
+    // when the topic is deleted on the source
+    const auto deleted_at = std::chrono::steady_clock::now();  // the call started: no earlier
+    {
+        kafka::Admin admin(settings_for("test", source()));
+        const auto deleted = admin.delete_topics({gone}, 30s);
+        ASSERT_EQ(deleted.size(), 1u);
+        ASSERT_FALSE(deleted[0].error) << deleted[0].message;
+    }
+
+    // then after forget_after it is gone from the log's account, the state
+    // file, /status and /metrics...
+    ASSERT_TRUE(harness::wait_until(
+        [&] { return kmirror.log().find("topic '" + gone + "' not mirrored for 3 s: forgot its "
+                                        "state (3 partition(s)") != std::string::npos; },
+        60s, "kmirror forgetting the deleted topic"))
+        << kmirror.log();
+    const auto forgotten_after = std::chrono::steady_clock::now() - deleted_at;
+    EXPECT_GE(forgotten_after, 3s);
+    ASSERT_TRUE(harness::wait_until(
+        [&] { return partitions_in_state_file(kmirror.state_path(), gone) == 0; }, 30s,
+        "no ranges of the deleted topic in the state file"));
+    EXPECT_EQ(harness::http_get(address, "/status").body.find("\"" + gone + "\""),
+              std::string::npos);
+    EXPECT_EQ(harness::http_get(address, "/metrics").body.find(gone_label), std::string::npos);
+    std::cout << "[ MEASURE  ] deleted topic forgotten "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(forgotten_after).count()
+              << " ms after its deletion (forget_after 3s, refresh_interval 500ms)\n";
+
+    // ...while the other topic kept its state and goes on mirroring
+    EXPECT_EQ(partitions_in_state_file(kmirror.state_path(), kept), 2);
+    produce(source(), numbered(kept, 2, 200, 200));
+    ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + base, kept, 60s)) << kmirror.log();
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(40s), 0) << kmirror.log();
+    const auto t = tally(read_topic(source(), kept), read_topic(target(), "primary." + kept));
+    EXPECT_EQ(t.missing, 0u);
+    EXPECT_EQ(t.duplicates(), 0u);
+    EXPECT_EQ(t.out_of_order, 0u);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -335,6 +336,42 @@ TEST(OffsetRangeStore, RecordsStayInMemoryUntilOneFlushWritesThemAll) {
     EXPECT_EQ(count_rows(path), 100);
     ASSERT_TRUE(store->flush());
     EXPECT_EQ(count_rows(path), 100);
+}
+
+TEST(OffsetRangeStore, AForgottenTopicIsGoneFromMemoryAndFromTheFileAfterTheNextFlush) {
+    // given topics "gone" (2 partitions, one not flushed yet) and "kept" of flow f,
+    //       and "gone" of flow g
+    TempDir dir;
+    const auto path = dir.file("state.db");
+    auto store = open_store(path);
+    ASSERT_NE(store, nullptr);
+    record_run(*store, "f", "gone", 0, 0_src, 0_tgt, 5);
+    record_run(*store, "f", "kept", 0, 0_src, 0_tgt, 5);
+    record_run(*store, "g", "gone", 0, 0_src, 0_tgt, 5);
+    ASSERT_TRUE(store->flush());
+    record_run(*store, "f", "gone", 1, 0_src, 0_tgt, 5);
+    EXPECT_EQ(store->partitions("f"), (std::map<std::string, std::vector<std::int32_t>>{
+                                          {"gone", {0, 1}}, {"kept", {0}}}));
+    // when f's "gone" is forgotten
+    EXPECT_EQ(store->forget("f", "gone"), 2u);
+    // then only that topic of that flow is gone, at once in memory...
+    EXPECT_EQ(store->partitions("f"),
+              (std::map<std::string, std::vector<std::int32_t>>{{"kept", {0}}}));
+    EXPECT_EQ(store->translate("f", "gone", 0, 2_src).exactness, Exactness::unknown);
+    EXPECT_EQ(store->ranges("g", "gone", 0).size(), 1u);
+    // ...and in the file after the next flush
+    EXPECT_EQ(count_rows(path), 3);
+    ASSERT_TRUE(store->flush());
+    EXPECT_EQ(count_rows(path), 2);
+    // and a topic of that name mirrored again later starts afresh
+    record_run(*store, "f", "gone", 0, 100_src, 7_tgt, 2);
+    ASSERT_TRUE(store->flush());
+    store.reset();
+    auto reopened = open_store(path);
+    ASSERT_NE(reopened, nullptr);
+    EXPECT_EQ(reopened->ranges("f", "gone", 0), (std::vector<RangeRow>{{100_src, 7_tgt, 2}}));
+    EXPECT_TRUE(reopened->ranges("f", "gone", 1).empty());
+    EXPECT_EQ(reopened->ranges("f", "kept", 0).size(), 1u);
 }
 
 TEST(OffsetRangeStore, TheOpenRangeKeepsGrowingAcrossFlushes) {
