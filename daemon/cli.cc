@@ -11,12 +11,14 @@ std::string usage() {
            "                         that cannot start is reported and retried, or with\n"
            "                         --fail-fast ends kmirror with exit code 1\n"
            "  check-config -c FILE   validate FILE, print it normalized (secrets redacted)\n"
-           "  translate -c FILE --flow F --group G [--format table|json]\n"
+           "  translate -c FILE --flow F --group G [--state DB ...] [--format table|json]\n"
            "                         where group G would resume on the target, per partition\n"
            "  failover -c FILE --flow F (--group G | --all-groups) [--execute]\n"
-           "           [--format table|json]\n"
+           "           [--state DB ...] [--format table|json]\n"
            "                         show (or, with --execute, write) the translated offsets\n"
            "                         of groups into the target cluster (docs/failover.md)\n"
+           "                         --state: read these state files instead of state.path,\n"
+           "                         one per instance of the flow, translated together\n"
            "  print-defaults         print every setting with its default\n"
            "  config-reference       print the configuration reference (docs/configuration.md)\n"
            "  version                print version information\n";
@@ -54,6 +56,9 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
             cmd.config_path = args[++i];
         } else if (a.starts_with("--config=")) {
             cmd.config_path = a.substr(9);
+        } else if (translating && a == "--state") {
+            if (i + 1 >= args.size()) return {std::nullopt, a + " needs a file name"};
+            cmd.state_paths.push_back(args[++i]);
         } else if (translating && (a == "--flow" || a == "--group" || a == "--format")) {
             if (i + 1 >= args.size()) return {std::nullopt, a + " needs a value"};
             const auto& v = args[++i];

@@ -29,6 +29,9 @@ struct Command {
     std::string group;
     bool all_groups = false;  ///< failover only
     bool execute = false;     ///< failover only: write, not just show
+    /// State files to translate with instead of state.path (several
+    /// instances of the flow: one each).
+    std::vector<std::string> state_paths;
     OutputFormat format = OutputFormat::table;
 };
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -181,15 +182,29 @@ int run_translation_command(const config::Config& config, const Command& cmd) {
                   << " (flows: " << names << ")\n";
         return kExitUsage;
     }
-    auto store = checkpoints::OffsetRangeStore::open(config.state.path);
-    if (!store) {
-        std::cerr << "kmirror: cannot open the state file '" << config.state.path
-                  << "': " << store.error().message() << "\n";
-        return kExitFailure;
+    const auto paths =
+        cmd.state_paths.empty() ? std::vector<std::string>{config.state.path} : cmd.state_paths;
+    std::vector<std::unique_ptr<checkpoints::OffsetRangeStore>> stores;
+    std::vector<const checkpoints::OffsetRangeStore*> readers;
+    for (const auto& path : paths) {
+        // A file named on the command line is a copy to read: a typo must not
+        // create an empty store that translates nothing.
+        if (!cmd.state_paths.empty() && !std::filesystem::exists(path)) {
+            std::cerr << "kmirror: the state file '" << path << "' does not exist\n";
+            return kExitFailure;
+        }
+        auto store = checkpoints::OffsetRangeStore::open(path);
+        if (!store) {
+            std::cerr << "kmirror: cannot open the state file '" << path
+                      << "': " << store.error().message() << "\n";
+            return kExitFailure;
+        }
+        stores.push_back(std::move(store).value());
+        readers.push_back(stores.back().get());
     }
     const bool failover = cmd.kind == CommandKind::failover;
     try {
-        GroupTranslator translator(config, *flow, *store.value());
+        GroupTranslator translator(config, *flow, std::move(readers));
         std::cerr << "flow '" << flow->name << "': " << translator.basis() << "\n";
         std::vector<std::string> groups{cmd.group};
         if (cmd.all_groups) groups = translator.groups();

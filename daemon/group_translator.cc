@@ -4,16 +4,17 @@
 #include <map>
 #include <tuple>
 
+#include "checkpoints/merged_translation.h"
 #include "kafka/partition_reader.h"
 #include "replicator/flow.h"
 
 namespace kmirror::daemon {
 
 GroupTranslator::GroupTranslator(const config::Config& config, const config::Flow& flow,
-                                 checkpoints::OffsetRangeStore& store)
+                                 std::vector<const checkpoints::OffsetRangeStore*> stores)
     : config_(config),
       flow_(flow),
-      store_(store),
+      stores_(std::move(stores)),
       policy_(flow.rename, flow.source),
       topics_(flow.include, flow.exclude),
       group_filter_(flow.groups.include, flow.groups.exclude) {
@@ -108,7 +109,8 @@ PartitionTranslation GroupTranslator::translate_one(const std::string& topic,
     p.source_offset = committed;
     p.target_topic = policy_.remote_topic(topic);
     p.metadata = std::move(metadata);
-    const auto tr = store_.translate(flow_.name, topic, partition, SourceOffset(committed));
+    const auto tr = checkpoints::translate_merged(stores_, flow_.name, topic, partition,
+                                                  SourceOffset(committed));
     if (tr.exactness != checkpoints::Exactness::unknown) {
         p.target_offset = tr.offset.value();
         p.exactness = tr.exactness;

@@ -55,8 +55,10 @@ class GroupTranslator {
 public:
     /// Reaches the source (or, failing that, reads the checkpoints on the
     /// target). Throws TranslateError when neither answers.
+    /// `stores`: the state files of the flow's instances (usually one; see
+    /// checkpoints/merged_translation.h).
     GroupTranslator(const config::Config& config, const config::Flow& flow,
-                    checkpoints::OffsetRangeStore& store);
+                    std::vector<const checkpoints::OffsetRangeStore*> stores);
     ~GroupTranslator();
 
     /// Where committed offsets came from, for people.
@@ -76,7 +78,7 @@ private:
 
     const config::Config& config_;
     const config::Flow& flow_;
-    checkpoints::OffsetRangeStore& store_;
+    std::vector<const checkpoints::OffsetRangeStore*> stores_;
     replicator::ReplicationPolicy policy_;
     replicator::TopicFilter topics_;
     replicator::GroupFilter group_filter_;

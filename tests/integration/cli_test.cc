@@ -190,6 +190,25 @@ TEST(Cli, TranslateNeedsAFlowAndAGroup) {
     EXPECT_EQ(code, 2) << output;
 }
 
+TEST(Cli, StateFilesNamedOnTheCommandLineMustExist) {
+    StateDir s;
+    const auto missing = (s.dir / "pod-1.db").string();
+    for (const char* command : {"translate", "failover"}) {
+        auto [code, output] = run_kmirror(
+            {command, "-c", s.config, "--flow", "f", "--group", "g", "--state", missing});
+        EXPECT_EQ(code, 1) << output;
+        EXPECT_NE(output.find("the state file '" + missing + "' does not exist"),
+                  std::string::npos)
+            << output;
+        std::tie(code, output) =
+            run_kmirror({command, "-c", s.config, "--flow", "f", "--group", "g", "--state"});
+        EXPECT_EQ(code, 2) << output;
+        EXPECT_NE(output.find("--state needs a file name"), std::string::npos) << output;
+    }
+    EXPECT_FALSE(std::filesystem::exists(missing));
+    EXPECT_FALSE(std::filesystem::exists(s.state)) << "state.path was opened despite --state";
+}
+
 TEST(Cli, ACorruptOrForeignStateFileIsRefusedAndLeftUntouched) {
     StateDir s;
     struct Case {

@@ -455,12 +455,16 @@ void commit_offsets(const std::string& bootstrap, const std::string& group,
 
 std::map<std::int32_t, CliTranslation> translate(const KmirrorProcess& kmirror,
                                                  const std::string& flow,
-                                                 const std::string& group) {
-    auto r = harness::run_command(
-        harness::shell_join({KMIRROR_BINARY, "translate", "-c", kmirror.config_path(), "--flow",
-                             flow, "--group", group, "--format", "json"}) +
-            " 2>/dev/null",
-        {.timeout = 60s});
+                                                 const std::string& group,
+                                                 const std::vector<std::string>& state_paths) {
+    std::vector<std::string> args{KMIRROR_BINARY, "translate", "-c", kmirror.config_path(),
+                                  "--flow",       flow,        "--group", group,
+                                  "--format",     "json"};
+    for (const auto& path : state_paths) {
+        args.emplace_back("--state");
+        args.push_back(path);
+    }
+    auto r = harness::run_command(harness::shell_join(args) + " 2>/dev/null", {.timeout = 60s});
     std::map<std::int32_t, CliTranslation> out;
     EXPECT_EQ(r.exit_code, 0) << r.output;
     if (r.exit_code != 0) return out;

@@ -149,9 +149,11 @@ struct CliTranslation {
 };
 
 /// `kmirror translate -c <its config> --flow F --group G --format json`, by
-/// partition (empty, with a test failure, when the command fails).
+/// partition (empty, with a test failure, when the command fails); with
+/// `state_paths`, translated from those state files (`--state`) together.
 std::map<std::int32_t, CliTranslation> translate(const KmirrorProcess& kmirror,
                                                  const std::string& flow,
-                                                 const std::string& group);
+                                                 const std::string& group,
+                                                 const std::vector<std::string>& state_paths = {});
 
 }  // namespace kmirror::test

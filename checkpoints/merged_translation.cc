@@ -1,0 +1,32 @@
+#include "checkpoints/merged_translation.h"
+
+#include <algorithm>
+
+#include "checkpoints/partition_ranges.h"
+
+namespace kmirror::checkpoints {
+
+Translation translate_merged(const std::vector<const OffsetRangeStore*>& stores,
+                             std::string_view flow, std::string_view topic,
+                             std::int32_t partition, SourceOffset committed) {
+    if (stores.size() == 1) return stores.front()->translate(flow, topic, partition, committed);
+    std::vector<RangeRow> all;
+    for (const auto* store : stores) {
+        auto rows = store->ranges(flow, topic, partition);
+        all.insert(all.end(), rows.begin(), rows.end());
+    }
+    std::sort(all.begin(), all.end(), [](const RangeRow& a, const RangeRow& b) {
+        return a.target_start < b.target_start;
+    });
+    std::vector<RangeRow> kept;
+    kept.reserve(all.size());
+    for (const auto& row : all) {
+        if (!kept.empty() && row.target_start < kept.back().target_end()) continue;
+        kept.push_back(row);
+    }
+    PartitionRanges merged;
+    if (!merged.assign(std::move(kept))) return {TargetOffset(-1), Exactness::unknown, 0};
+    return merged.translate(committed);
+}
+
+}  // namespace kmirror::checkpoints

@@ -1,0 +1,61 @@
+#include "checkpoints/merged_translation.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "temp_dir.h"
+
+namespace kmirror::checkpoints {
+namespace {
+
+using namespace kmirror::literals;
+using testing::TempDir;
+
+std::unique_ptr<OffsetRangeStore> store_with(const std::string& path, SourceOffset src,
+                                             TargetOffset tgt, std::int64_t n) {
+    auto store = OffsetRangeStore::open(path);
+    EXPECT_TRUE(store);
+    for (std::int64_t i = 0; i < n; ++i) store.value()->record("f", "t", 0, src + i, tgt + i);
+    return std::move(store).value();
+}
+
+TEST(MergedTranslation, APartitionThatMovedBetweenInstancesIsTranslatedFromBothFiles) {
+    // given instance A mirrored source 0..99 to target 0..99 and lost the
+    // partition with 80 committed; instance B resumed at 80: 80..199 -> 100..219
+    TempDir dir;
+    auto a = store_with(dir.file("a.db"), 0_src, 0_tgt, 100);
+    auto b = store_with(dir.file("b.db"), 80_src, 100_tgt, 120);
+    const std::vector<const OffsetRangeStore*> both{a.get(), b.get()};
+
+    // then together they know every copy: past the move, exact...
+    EXPECT_EQ(translate_merged(both, "f", "t", 0, 150_src),
+              (Translation{170_tgt, Exactness::exact, 0}));
+    // ...and before it, the first copy, naming every record read twice (B's 80..89)
+    EXPECT_EQ(translate_merged(both, "f", "t", 0, 90_src),
+              (Translation{90_tgt, Exactness::conservative, 10}));
+    // while A alone sees B's copies as the unknown end of the partition: it
+    // names none of the 70 records (80..149 at 100..169) read again
+    EXPECT_EQ(translate_merged({a.get()}, "f", "t", 0, 150_src),
+              (Translation{100_tgt, Exactness::conservative, 0}));
+    // and the order of the files does not matter
+    EXPECT_EQ(translate_merged({b.get(), a.get()}, "f", "t", 0, 150_src),
+              translate_merged(both, "f", "t", 0, 150_src));
+}
+
+TEST(MergedTranslation, OverlappingRowsKeepTheFirstAndNeverGoAhead) {
+    // the same file given twice, and a file of an older target generation
+    TempDir dir;
+    auto a = store_with(dir.file("a.db"), 0_src, 0_tgt, 50);
+    auto old = store_with(dir.file("old.db"), 500_src, 10_tgt, 5);
+    EXPECT_EQ(translate_merged({a.get(), a.get()}, "f", "t", 0, 20_src),
+              (Translation{20_tgt, Exactness::exact, 0}));
+    const auto tr = translate_merged({a.get(), old.get()}, "f", "t", 0, 20_src);
+    EXPECT_NE(tr.exactness, Exactness::unknown);
+    EXPECT_LE(tr.offset, 20_tgt);
+}
+
+}  // namespace
+}  // namespace kmirror::checkpoints
