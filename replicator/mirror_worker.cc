@@ -318,11 +318,14 @@ void MirrorWorker::stop_partition(PartitionProgress& progress, const std::string
 
 void MirrorWorker::handle_error(const kafka::Message& message) {
     const auto ec = message.error();
+    // A lost position counts too (kind _AUTO_OFFSET_RESET): a topic deleted
+    // and re-created loses no record kmirror knows of, so records_lost may
+    // not move, and this is what metrics show of it.
+    flow_.stats().consume_errors.add(kafka::error_name(ec));
     if (is(ec, RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET)) {
         handle_offset_reset(message);
         return;
     }
-    flow_.stats().consume_errors.add(kafka::error_name(ec));
     if (is(ec, RD_KAFKA_RESP_ERR__FATAL)) {
         flow_.fail("fatal consumer error on source cluster '" + flow_.config().source +
                    "': " + message.error_message());
@@ -507,7 +510,14 @@ void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partiti
             if (acked && (!starts[i] || *acked > *starts[i])) {
                 starts[i] = acked;
                 partitions[i].offset = acked->value();
-                ahead[i] = true;
+                // Committable at once only where the group holds an offset.
+                // With none, what this process remembers may belong to a
+                // deleted topic (the broker deleted the group's offsets with
+                // it) re-created since: the fetch at the old position then
+                // fails as a data loss, and committing that position would
+                // pass records of the new topic never mirrored. Here only
+                // what is acknowledged from now on is committed.
+                ahead[i] = off >= 0;
             }
         }
     }
