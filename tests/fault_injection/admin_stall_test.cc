@@ -1,0 +1,135 @@
+// #11 defect 5: one admin call must not stall the whole flow. Before e983726,
+// TopicSync::ensure_partition (run by a worker whose send found a target
+// partition missing) held TopicSync::mu_ across its admin calls, a source
+// Metadata request and a target CreatePartitions of up to 10 s each; and
+// Flow::track, run when a worker is assigned a partition, waited for that lock
+// while holding progress_mu_ exclusively, which every send and every delivery
+// report needs: nothing was mirrored until the admin call returned.
+//
+// The source's broker does not answer the admin call: librdkafka's mock
+// cluster answers it 30 s late, so it ends at TopicSync's 10 s admin timeout
+// (a real broker cannot be slow for one client while serving the others).
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "kafka/admin.h"
+#include "replicator/flow.h"
+#include "replicator/flow_stats.h"
+#include "replicator/topic_sync.h"
+#include "tests/fault_injection/mock_cluster.h"
+#include "tests/harness/wait.h"
+
+namespace kmirror::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kSilence = 30s;  // beyond TopicSync's admin timeout (10 s)
+
+template <typename T>
+bool done(const std::future<T>& f) {
+    return f.wait_for(0s) == std::future_status::ready;
+}
+
+TEST(AdminStall, TopicSyncAnswersTheDataPathWhileEnsurePartitionWaitsForTheSource) {
+    // Given a TopicSync that mirrors orders (4 partitions) to source.orders.
+    MockCluster source(1);
+    MockCluster target(1);
+    source.create_topic("orders", 4);
+    target.create_topic("source.orders", 4);
+    const auto config = mock_flow_config(source.bootstrap(), target.bootstrap());
+    kafka::Admin source_admin({"source", source.bootstrap(), {}});
+    kafka::Admin target_admin({"target", target.bootstrap(), {}});
+    replicator::FlowStats stats;
+    replicator::TopicSync topics(config.flows[0], source_admin, target_admin, stats);
+    ASSERT_TRUE(topics.run_discovery());
+
+    // When a worker grows the target for orders[4] and the source does not
+    // answer its Metadata request,
+    source.track_requests();
+    source.set_rtt(1, kSilence);
+    auto grow = std::async(std::launch::async, [&] { return topics.ensure_partition("orders", 4); });
+    ASSERT_TRUE(harness::wait_until([&] { return source.requests(1, kMetadata) > 0; }, 5s,
+                                    "ensure_partition()'s Metadata request at the source"));
+
+    // Then what the data path asks of TopicSync is answered meanwhile.
+    auto ask = std::async(std::launch::async, [&] {
+        return std::pair{topics.target_topic("orders"), topics.has_target_partition("orders", 3)};
+    });
+    const bool answered = ask.wait_for(harness::scaled(1s)) == std::future_status::ready;
+    const bool admin_call_under_way = !done(grow);
+    EXPECT_TRUE(answered && admin_call_under_way)
+        << "target_topic() and has_target_partition() waited for ensure_partition()'s admin "
+           "call (answered within 1 s: "
+        << answered << "; the admin call still under way then: " << admin_call_under_way << ")";
+    EXPECT_EQ(ask.get(), std::pair(std::string("source.orders"), true));
+    EXPECT_FALSE(grow.get()) << "the source answered a Metadata request it was told to sit on";
+}
+
+TEST(AdminStall, AFlowKeepsMirroringWhileEnsurePartitionWaitsForTheSource) {
+    // Given a flow with two workers mirroring orders (4 partitions). The
+    // source has two brokers: 1 leads every partition and coordinates the
+    // group; 2 is the flow's bootstrap broker, so the flow's admin client
+    // (which, with sparse connections, only ever connects there) asks it.
+    MockCluster source(2);
+    MockCluster target(1);
+    source.create_topic("orders", 4, /*leader=*/1);
+    source.set_coordinator("kmirror.dr", 1);
+    target.create_topic("source.orders", 4);
+    auto config = mock_flow_config(source.bootstrap_of(2), target.bootstrap());
+    config.flows[0].workers = 2;
+    replicator::Flow flow(config, config.flows[0], [](const std::string&) {});
+    flow.start();
+    // Settled: each worker was assigned partitions once (a worker that joined
+    // late costs a revocation, and a third rebalance callback).
+    ASSERT_TRUE(harness::wait_until(
+        [&] {
+            return flow.stats().rebalances.load() >= 2 &&
+                   flow.stats().assigned_partitions.load() == 4;
+        },
+        30s, "both workers assigned partitions of orders"));
+    produce(source.bootstrap_of(1), "orders", 4, 40);
+    ASSERT_TRUE(harness::wait_until([&] { return flow.stats().records.load() >= 40; }, 10s,
+                                    "the first 40 records mirrored"));
+
+    // When a worker grows the target for orders[4] and broker 2 does not
+    // answer its Metadata request; meanwhile a worker is assigned orders[4]
+    // (Flow::track, as MirrorWorker::on_assigned calls it once past
+    // has_target_partition()); and 40 more records arrive,
+    source.track_requests();
+    source.set_rtt(2, kSilence);
+    auto grow = std::async(std::launch::async,
+                           [&] { return flow.topics().ensure_partition("orders", 4); });
+    ASSERT_TRUE(harness::wait_until([&] { return source.requests(2, kMetadata) > 0; }, 5s,
+                                    "ensure_partition()'s Metadata request at broker 2"));
+    auto assign = std::async(std::launch::async, [&] {
+        return flow.track("orders", 4, std::nullopt, false) != nullptr;
+    });
+    produce(source.bootstrap_of(1), "orders", 4, 40);
+
+    // Then the flow mirrors them, the target acknowledging each, while the
+    // admin call is still under way.
+    const bool mirrored = harness::wait_until(
+        [&] { return flow.stats().records.load() >= 80; }, 5s,
+        "the next 40 records mirrored while ensure_partition() waits for the source");
+    const bool admin_call_under_way = !done(grow);
+    EXPECT_TRUE(mirrored && admin_call_under_way)
+        << "the flow stopped mirroring for the length of one admin call (mirrored: "
+        << flow.stats().records.load() << " of 80; the admin call still under way then: "
+        << admin_call_under_way << ")";
+    EXPECT_TRUE(done(assign)) << "Flow::track() waited for ensure_partition()'s admin call";
+
+    EXPECT_FALSE(grow.get()) << "broker 2 answered a Metadata request it was told to sit on";
+    EXPECT_TRUE(assign.get());
+    source.set_rtt(2, 0ms);
+    flow.stop(std::chrono::steady_clock::now() + 10s);
+}
+
+}  // namespace
+}  // namespace kmirror::test
