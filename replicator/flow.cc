@@ -239,6 +239,25 @@ void Flow::prune_ranges() {
     }
 }
 
+void Flow::mark_topic_deleted(const std::string& topic) {
+    int marked = 0;
+    {
+        std::shared_lock lock(progress_mu_);
+        for (auto it = progress_.lower_bound(Key{topic, INT32_MIN});
+             it != progress_.end() && it->first.first == topic; ++it) {
+            // Still assigned: the worker has not let go yet; marked once it
+            // has (a later discovery), so that a partition consumed on never is.
+            auto& p = *it->second;
+            if (!p.assigned.load() && !p.topic_deleted.exchange(true)) ++marked;
+        }
+    }
+    if (marked > 0) {
+        spdlog::info("flow '{}': {} released partition(s) of deleted topic '{}' marked: "
+                     "assigned again, they belong to a new topic",
+                     flow_.name, marked, topic);
+    }
+}
+
 void Flow::forget_gone_topics(const std::vector<std::string>& mirrored) {
     const auto now = std::chrono::steady_clock::now();
     std::set<std::string> tracked;
@@ -249,7 +268,18 @@ void Flow::forget_gone_topics(const std::vector<std::string>& mirrored) {
     for (const auto& topic : mirrored) gone_since_.erase(topic);
     for (const auto& topic : tracked) {
         if (std::binary_search(mirrored.begin(), mirrored.end(), topic)) continue;
-        const auto since = gone_since_.try_emplace(topic, now).first->second;
+        const auto [entry, first] = gone_since_.try_emplace(topic, now);
+        if (first) {
+            spdlog::warn("flow '{}': topic '{}' is no longer on source cluster '{}': its "
+                         "partitions are released; created again, it is a new topic "
+                         "(on_data_loss applies); its state is forgotten in {} s",
+                         flow_.name, topic, flow_.source,
+                         std::chrono::duration_cast<std::chrono::seconds>(
+                             config_.state.forget_after)
+                             .count());
+        }
+        mark_topic_deleted(topic);
+        const auto since = entry->second;
         if (now - since < config_.state.forget_after) continue;
         // Kept while a worker still owns a partition of it or records are in
         // flight: their pointers must stay valid (see progress()).

@@ -148,6 +148,9 @@ private:
     /// state.forget_after has passed: their offset ranges, their progress
     /// (so /status and the metrics), their offset-sync state.
     void forget_gone_topics(const std::vector<std::string>& mirrored);
+    /// Marks the released partitions of a topic that left the source
+    /// (PartitionProgress::topic_deleted).
+    void mark_topic_deleted(const std::string& topic);
     /// Offset syncs and checkpoints: set up before the workers start.
     void start_translation(int source_brokers, int target_brokers);
     void delivery_loop();

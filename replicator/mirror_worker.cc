@@ -10,6 +10,9 @@
 namespace kmirror::replicator {
 namespace {
 
+// Consumers refresh topic metadata at refresh_interval, at most this often apart.
+constexpr std::int64_t kMaxMetadataRefreshMs = 300000;
+
 using namespace std::chrono_literals;
 constexpr auto kAdminTimeout = 10s;
 // Short: it runs on the worker thread, between polls.
@@ -47,7 +50,12 @@ MirrorWorker::MirrorWorker(Flow& flow, int index) : flow_(flow), index_(index) {
         // stated here because mirroring them would be wrong).
         {"isolation.level", "read_committed"},
         {"enable.partition.eof", "false"},
-        {"topic.metadata.refresh.interval.ms", std::to_string(cfg.refresh_interval.count())},
+        // Capped: librdkafka keeps metadata 3x this long, counted in
+        // microseconds in an int, which overflows above ~715 s and then
+        // expires every topic at once (subscribed topics "not available",
+        // rebalances). Discovery itself runs on the admin thread at refresh_interval.
+        {"topic.metadata.refresh.interval.ms",
+         std::to_string(std::min<std::int64_t>(cfg.refresh_interval.count(), kMaxMetadataRefreshMs))},
     };
     // Defaults a user property may change:
     //  * a crashed instance's partitions wait one session timeout for a new
@@ -418,6 +426,25 @@ void MirrorWorker::resolve_offset_reset(const kafka::TopicPartition& tp, std::in
     }
 }
 
+void MirrorWorker::report_recreated(PartitionProgress& progress, std::int64_t lost) {
+    const auto& cfg = flow_.config();
+    flow_.stats().records_lost.fetch_add(static_cast<std::uint64_t>(lost), std::memory_order_relaxed);
+    progress.lost.fetch_add(static_cast<std::uint64_t>(lost), std::memory_order_relaxed);
+    flow_.stats().consume_errors.add("topic_recreated");
+    const std::string what =
+        "the topic was deleted and created again on the source; " +
+        (lost > 0 ? std::to_string(lost) + " record(s) of the deleted topic were never mirrored"
+                   : std::string("every record of the deleted topic was mirrored"));
+    const bool go_on = cfg.on_data_loss == config::OnDataLoss::continue_;
+    spdlog::error("flow '{}': DATA LOSS on {}[{}]: {}; {}", cfg.name, progress.source_topic(),
+                  progress.partition(), what,
+                  go_on ? std::string("mirroring the new topic from its first record "
+                                      "(on_data_loss: continue)")
+                        : std::string("partition stopped (on_data_loss: stop; set "
+                                      "on_data_loss: continue to mirror the new topic)"));
+    if (!go_on) progress.stop("data loss: " + what);
+}
+
 void MirrorWorker::sample_high_watermarks() {
     // Fetching partitions: from the consumer's last fetch responses, no request.
     // Paused ones (producer full, partition stopped) fetch nothing, so their
@@ -491,6 +518,9 @@ void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partiti
     std::vector<std::optional<SourceOffset>> starts(tps.size());
     std::vector<bool> ahead(tps.size(), false);
     std::vector<std::int64_t> group_committed(tps.size(), -1);
+    // Partitions of a topic that was deleted and created again: what the
+    // old one had that was never mirrored (-1: not one of those).
+    std::vector<std::int64_t> recreated_lost(tps.size(), -1);
     const auto drained_by = drain_deadline(flow_.config());
     if (auto committed = consumer_->committed(tps, kAdminTimeout)) {
         for (std::size_t i = 0; i < partitions.size(); ++i) {
@@ -506,18 +536,24 @@ void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partiti
             auto* known = flow_.progress(tps[i].topic, tps[i].partition);
             if (!known) continue;
             (void)known->wait_drained(drained_by);
+            if (known->topic_deleted.exchange(false)) {
+                // What this process remembers is the deleted topic's: the new
+                // one starts from the group's offset (Kafka deleted it with
+                // the topic) or its first record, never at the old position,
+                // which could skip its first records without an error.
+                const auto next = known->snapshot().next_to_copy;
+                const auto high = known->high_watermark.load();
+                recreated_lost[i] = next && high > next->value() ? high - next->value() : 0;
+                continue;
+            }
             const auto acked = known->committable();
             if (acked && (!starts[i] || *acked > *starts[i])) {
                 starts[i] = acked;
                 partitions[i].offset = acked->value();
-                // Committable at once only where the group holds an offset.
-                // With none, what this process remembers may belong to a
-                // deleted topic (the broker deleted the group's offsets with
-                // it) re-created since: the fetch at the old position then
-                // fails as a data loss, and committing that position would
-                // pass records of the new topic never mirrored. Here only
-                // what is acknowledged from now on is committed.
-                ahead[i] = off >= 0;
+                // Committable at once: it is on the target. (A partition of
+                // a topic deleted and created again never gets here: it was
+                // marked topic_deleted when released, see above.)
+                ahead[i] = true;
             }
         }
     }
@@ -525,6 +561,7 @@ void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partiti
     for (std::size_t i = 0; i < tps.size(); ++i) {
         const auto& tp = tps[i];
         auto* progress = flow_.track(tp.topic, tp.partition, starts[i], ahead[i]);
+        if (recreated_lost[i] >= 0) report_recreated(*progress, recreated_lost[i]);
         if (auto why = progress->stopped()) {
             spdlog::warn("flow '{}': partition {}[{}] stays stopped until kmirror restarts: {}",
                          flow_.config().name, tp.topic, tp.partition, *why);

@@ -63,6 +63,9 @@ private:
     void resolve_offset_reset(const kafka::TopicPartition& tp, std::int64_t missing_from);
     void retry_offset_resets();
     void stop_partition(PartitionProgress& progress, const std::string& reason);
+    /// A partition of a topic deleted and created again on the source was
+    /// assigned: reports it, and stops it unless on_data_loss is continue.
+    void report_recreated(PartitionProgress& progress, std::int64_t lost);
     /// Commits the acknowledged prefix of `partitions`; false if the commit failed.
     bool commit(const std::set<kafka::TopicPartition>& partitions);
     /// Lag in records needs the source's high watermarks: sampled each commit tick.

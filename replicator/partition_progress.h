@@ -84,6 +84,10 @@ public:
     std::atomic<std::uint64_t> lost{0};  ///< deleted on the source before copied
     std::atomic<std::int64_t> high_watermark{-1};  ///< source, as last seen by the consumer
     std::atomic<bool> assigned{false};             ///< consumed by this process now
+    /// Its topic left the source (seen by discovery while the partition was
+    /// not assigned): a partition of that name assigned later belongs to a
+    /// new topic, and what this object remembers to the deleted one.
+    std::atomic<bool> topic_deleted{false};
 
 private:
     struct Entry {

@@ -1,18 +1,19 @@
 // A source topic deleted and re-created under kmirror, against two real Kafka
 // clusters (started once for this binary): issue #11, fault test 9, defect 6.
 //
-// The re-created topic starts again at offset 0 and holds fewer records than
-// the old one did, so the position kmirror knows (100 in every partition) lies
-// beyond the new end: kmirror must see a data loss, not a new empty topic.
-// To make that happen every run, the test waits until kmirror released the
-// deleted topic's partitions before it creates the topic again: kmirror then
-// gets them assigned anew and resumes where it knows the old topic was
-// mirrored to, which the broker answers with OFFSET_OUT_OF_RANGE. (Created
-// again before kmirror noticed, the topic would be fetched on at the old
-// position; when that answers depends on metadata refreshes.)
+// Kafka deletes the group's offsets with the topic, so only kmirror knows the
+// position it mirrored the old topic to (100 in every partition). Resuming
+// there would be wrong for the new topic either way: shorter, the broker
+// answers "out of range"; longer, its first records are skipped without an
+// error. kmirror marks the partitions of a topic that left the source once it
+// released them, and treats them, assigned again, as a new topic: a data loss
+// event by on_data_loss (stop: the partitions stop; continue: mirrored from
+// their first record), never a resume at the old position. The test creates
+// the topic again only once kmirror marked every partition, so each run takes
+// that path, which it asserts.
 //
 //   old topic, mirrored and committed:   [0 ............ 99] 100
-//   re-created, fewer records:           [0 .. 29] 30           100: beyond the end
+//   re-created:                          [0 .. 29] 30, later [0 ......... 129] 130
 //
 // A second topic is mirrored alongside and must never miss a record.
 
@@ -97,9 +98,11 @@ std::string printed(const std::vector<std::int64_t>& v) {
     return "[" + s + "]";
 }
 
-/// Partitions the workers logged as released in `log` from `from` on.
-int partitions_released(const std::string& log, std::size_t from) {
-    static const std::regex line("released ([0-9]+) partition");
+/// Partitions of deleted `topic` kmirror logged as marked (released, and
+/// taken for a new topic when assigned again) in `log` from `from` on.
+int partitions_marked(const std::string& log, const std::string& topic, std::size_t from) {
+    const std::regex line("([0-9]+) released partition\\(s\\) of deleted topic '" + topic +
+                          "' marked");
     const auto tail = log.substr(std::min(from, log.size()));
     int n = 0;
     for (std::sregex_iterator it(tail.begin(), tail.end(), line), end; it != end; ++it) {
@@ -147,9 +150,9 @@ protected:
             << printed(group_offsets(group_, recreated_)) << kmirror.log();
     }
 
-    /// Deletes `recreated_`, waits until kmirror released its partitions, and
-    /// creates it again with 30 records per partition (ids from 1000).
-    void delete_and_recreate(KmirrorProcess& kmirror) {
+    /// Deletes `recreated_`, waits until kmirror marked its partitions, and
+    /// creates it again with `per_partition` records per partition (ids from 1000).
+    void delete_and_recreate(KmirrorProcess& kmirror, int per_partition = kNewPerPartition) {
         const auto mark = kmirror.log().size();
         const auto deleted_at = Clock::now();
         {
@@ -160,11 +163,11 @@ protected:
         }
         produce_steady(30);
         ASSERT_TRUE(harness::wait_until(
-            [&] { return partitions_released(kmirror.log(), mark) >= kPartitions; }, 60s,
-            "kmirror releasing the deleted topic's partitions"))
+            [&] { return partitions_marked(kmirror.log(), recreated_, mark) >= kPartitions; },
+            60s, "kmirror releasing and marking the deleted topic's partitions"))
             << kmirror.log().substr(mark);
-        std::cout << "[ MEASURE  ] deleted topic's partitions released " << seconds_since(deleted_at)
-                  << " s after the deletion (refresh_interval 1 s)\n";
+        std::cout << "[ MEASURE  ] deleted topic's partitions released and marked "
+                  << seconds_since(deleted_at) << " s after the deletion (refresh_interval 1 s)\n";
         offsets_after_delete_ = group_offsets(group_, recreated_);
         std::cout << "[ MEASURE  ] group offsets of the deleted topic on the source: "
                   << printed(offsets_after_delete_) << " (-1: none)\n";
@@ -177,7 +180,7 @@ protected:
             },
             60s, "the topic created again"));
         recreated_at_ = Clock::now();
-        produce(source(), numbered(recreated_, kPartitions, 1000, kPartitions * kNewPerPartition));
+        produce(source(), numbered(recreated_, kPartitions, 1000, kPartitions * per_partition));
         produce_steady(30);
     }
 
@@ -186,8 +189,8 @@ protected:
                                           std::size_t from = 0) const {
         for (std::int32_t p = 0; p < kPartitions; ++p) {
             const auto line = "DATA LOSS on " + recreated_ + "[" + std::to_string(p) +
-                              "]: the next offset to mirror, " + std::to_string(kOldPerPartition) +
-                              ", lies beyond the partition's end";
+                              "]: the topic was deleted and created again on the source; every "
+                              "record of the deleted topic was mirrored";
             const auto at = log.find(line, from);
             if (at == std::string::npos ||
                 log.substr(at, log.find('\n', at) - at).find(decision) == std::string::npos) {
@@ -197,11 +200,11 @@ protected:
         return true;
     }
 
-    /// Metrics show the lost positions: one consume error per partition.
-    void expect_lost_positions_counted(const KmirrorProcess& kmirror) const {
-        const auto lost_positions = series_value(
-            kmirror, "kmirror_consume_errors_total{flow=\"" + base_ + "\",kind=\"_AUTO_OFFSET_RESET\"}");
-        EXPECT_EQ(lost_positions, static_cast<double>(kPartitions));
+    /// Metrics show the re-creation: one per partition.
+    void expect_recreation_counted(const KmirrorProcess& kmirror) const {
+        const auto recreated = series_value(
+            kmirror, "kmirror_consume_errors_total{flow=\"" + base_ + "\",kind=\"topic_recreated\"}");
+        EXPECT_EQ(recreated, static_cast<double>(kPartitions));
     }
 
     /// Every record of source `topic` (`expected` of them) is on the target,
@@ -260,12 +263,14 @@ TEST_F(TopicRecreate, UnderContinueEveryRecordOfTheNewTopicArrivesAlsoAfterAKill
 
     // then the loss is reported per partition and mirroring goes on from offset 0
     ASSERT_TRUE(harness::wait_until(
-        [&] { return data_loss_reported(kmirror.log(), "continuing from offset 0"); }, 60s,
-        "DATA LOSS ... lies beyond the partition's end ... continuing, for every partition"))
+        [&] {
+            return data_loss_reported(kmirror.log(), "mirroring the new topic from its first record");
+        },
+        60s, "DATA LOSS ... deleted and created again ... mirroring the new topic, for every partition"))
         << kmirror.log();
     std::cout << "[ MEASURE  ] data loss reported " << seconds_since(recreated_at_)
               << " s after the topic was created again\n";
-    expect_lost_positions_counted(kmirror);
+    expect_recreation_counted(kmirror);
     // and the group's offsets follow the new topic: exactly its end, not the old 100
     const std::vector<std::int64_t> new_end(kPartitions, kNewPerPartition);
     ASSERT_TRUE(harness::wait_until([&] { return group_offsets(group_, recreated_) == new_end; },
@@ -292,6 +297,37 @@ TEST_F(TopicRecreate, UnderContinueEveryRecordOfTheNewTopicArrivesAlsoAfterAKill
         restart_and_expect_the_new_topic_complete(kmirror, "re-created topic after kill -9"));
 }
 
+TEST_F(TopicRecreate, ANewTopicLongerThanTheOldPositionIsMirroredFromItsFirstRecord) {
+    // given kmirror (on_data_loss: continue) that mirrored the old topic to offset 100
+    KmirrorProcess kmirror(flow_config(base_, source(), target(), base_ + "-.*",
+                                       "    on_data_loss: continue\n"
+                                       "    refresh_interval: 1s\n"),
+                           "recreate-longer");
+    ASSERT_NO_FATAL_FAILURE(start_and_mirror_the_old_topic(kmirror));
+
+    // when the topic is created again with 150 records per partition before
+    // kmirror gets it back: resuming at the old position, 100, would find
+    // records there and skip 0..99 without any error
+    constexpr int kLonger = 150;
+    ASSERT_NO_FATAL_FAILURE(delete_and_recreate(kmirror, kLonger));
+
+    // then the re-creation is reported and the new topic arrives whole
+    ASSERT_TRUE(harness::wait_until(
+        [&] {
+            return data_loss_reported(kmirror.log(), "mirroring the new topic from its first record");
+        },
+        60s, "DATA LOSS ... deleted and created again ... mirroring the new topic, for every partition"))
+        << kmirror.log();
+    const std::vector<std::int64_t> new_end(kPartitions, kLonger);
+    ASSERT_TRUE(harness::wait_until([&] { return group_offsets(group_, recreated_) == new_end; },
+                                    60s, "the group offsets at the new topic's end (150)"))
+        << printed(group_offsets(group_, recreated_)) << kmirror.log();
+    kmirror.signal(SIGTERM);
+    EXPECT_EQ(kmirror.wait_exit(40s), 0);
+    expect_complete(recreated_, kPartitions * kLonger, "re-created topic longer than the old one");
+    expect_complete(steady_, steady_next_, "steady topic beside it");
+}
+
 TEST_F(TopicRecreate, UnderStopItsPartitionsStopAreShownAndNoLongerFetchedWhileOthersMirror) {
     // given kmirror (on_data_loss: stop, the default) logging librdkafka's
     // fetches, that mirrored the old topic to offset 100
@@ -309,7 +345,7 @@ TEST_F(TopicRecreate, UnderStopItsPartitionsStopAreShownAndNoLongerFetchedWhileO
     // then every partition of it stops, with the reason in the log, /status and metrics
     ASSERT_TRUE(harness::wait_until(
         [&] { return data_loss_reported(kmirror.log(), "partition stopped (on_data_loss: stop"); },
-        60s, "DATA LOSS ... lies beyond the partition's end ... stopped, for every partition"))
+        60s, "DATA LOSS ... deleted and created again ... stopped, for every partition"))
         << kmirror.log();
     std::cout << "[ MEASURE  ] data loss reported " << seconds_since(recreated_at_)
               << " s after the topic was created again\n";
@@ -317,7 +353,9 @@ TEST_F(TopicRecreate, UnderStopItsPartitionsStopAreShownAndNoLongerFetchedWhileO
         [&] {
             const auto log = kmirror.log();
             for (std::int32_t p = 0; p < kPartitions; ++p) {
-                const auto paused = recreated_ + "[" + std::to_string(p) + "] is no longer fetched";
+                // Stopped as it is assigned, so paused before its first fetch.
+                const auto paused =
+                    recreated_ + "[" + std::to_string(p) + "] stays stopped until kmirror restarts";
                 if (log.find(paused) == std::string::npos) return false;
             }
             return true;
@@ -327,7 +365,7 @@ TEST_F(TopicRecreate, UnderStopItsPartitionsStopAreShownAndNoLongerFetchedWhileO
     const auto reasons = stop_reasons(kmirror, recreated_);
     ASSERT_EQ(reasons.size(), static_cast<std::size_t>(kPartitions));
     for (const auto& [p, why] : reasons) {
-        EXPECT_NE(why.find("data loss: the next offset to mirror, 100, lies beyond"),
+        EXPECT_NE(why.find("data loss: the topic was deleted and created again on the source"),
                   std::string::npos)
             << "partition " << p << ": \"" << why << "\"";
     }
@@ -336,7 +374,7 @@ TEST_F(TopicRecreate, UnderStopItsPartitionsStopAreShownAndNoLongerFetchedWhileO
     }
     EXPECT_EQ(series_value(kmirror, "kmirror_partitions_stopped{flow=\"" + base_ + "\"}"),
               static_cast<double>(kPartitions));
-    expect_lost_positions_counted(kmirror);
+    expect_recreation_counted(kmirror);
 
     // and they are no longer fetched: records written to them now never reach
     // the target, kmirror's counters for the topic stay, librdkafka fetches
