@@ -48,8 +48,25 @@ std::optional<double> age_seconds(const std::atomic<std::int64_t>& since_ms, std
     return static_cast<double>(std::max<std::int64_t>(0, now - last)) / 1000.0;
 }
 
-std::optional<double> heartbeat_age(const replicator::FlowStats& stats, std::int64_t now) {
-    return age_seconds(stats.last_heartbeat_ms, now);
+// With several instances of a flow, one consumes the heartbeats partition:
+// only it reports the age, or another that once had it would report one that
+// only grows (and fire the replication-gap alert, the max over instances).
+// An instance that lost it without handing it over (the source down: no
+// instance consumes anything) keeps reporting, so the gap climbs when it matters.
+std::optional<double> heartbeat_age(replicator::Flow& flow, std::int64_t now) {
+    bool consuming = false;
+    bool lost = false;
+    for (const auto& p : flow.partitions()) {
+        if (!p->is_heartbeats()) continue;
+        if (p->assigned.load(std::memory_order_relaxed)) {
+            consuming = true;
+        } else if (!p->handed_over.load(std::memory_order_relaxed)) {
+            lost = true;
+        }
+    }
+    const bool consumes_nothing = flow.stats().assigned_partitions.load() <= 0;
+    if (!consuming && !(lost && consumes_nothing)) return std::nullopt;
+    return age_seconds(flow.stats().last_heartbeat_ms, now);
 }
 
 }  // namespace
@@ -65,7 +82,7 @@ std::vector<metrics::FlowSample> sample_flows(const Flows& flows) {
         s.records_skipped = stats.records_skipped.load(std::memory_order_relaxed);
         s.rebalances = stats.rebalances.load(std::memory_order_relaxed);
         s.heartbeats_sent = stats.heartbeats_sent.load(std::memory_order_relaxed);
-        s.heartbeat_age_seconds = heartbeat_age(stats, now);
+        s.heartbeat_age_seconds = heartbeat_age(*f, now);
         s.checkpoints = stats.checkpoints.load(std::memory_order_relaxed);
         s.checkpoint_age_seconds = age_seconds(stats.last_checkpoint_ms, now);
         s.offset_syncs = stats.offset_syncs.load(std::memory_order_relaxed);
@@ -196,7 +213,7 @@ std::string status_json(const Flows& flows, const StateHealth& state) {
         w.key("records_mirrored").value(static_cast<std::int64_t>(stats.records.load()));
         w.key("records_lost").value(static_cast<std::int64_t>(stats.records_lost.load()));
         w.key("heartbeat_age_seconds");
-        if (auto age = heartbeat_age(stats, now)) {
+        if (auto age = heartbeat_age(*f, now)) {
             w.value(*age);
         } else {
             w.null();

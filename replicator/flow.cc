@@ -431,6 +431,7 @@ PartitionProgress* Flow::track(const std::string& topic, std::int32_t partition,
     auto& slot = progress_[{topic, partition}];
     if (!slot) slot = std::make_shared<PartitionProgress>(topic, partition, std::move(target));
     slot->reset(start, acknowledged);
+    slot->handed_over.store(false);
     slot->assigned.store(true);
     return slot.get();
 }

@@ -623,7 +623,10 @@ void MirrorWorker::on_revoked(const std::vector<kafka::TopicPartition>& partitio
         // then and have committed further, and a late commit of ours would
         // move the group's offset back (seen with three instances).
         committed_.erase(tp);
-        if (auto* p = flow_.progress(tp.topic, tp.partition)) p->assigned.store(false);
+        if (auto* p = flow_.progress(tp.topic, tp.partition)) {
+            p->assigned.store(false);
+            p->handed_over.store(!lost);
+        }
     }
     flow_.stats().assigned_partitions.fetch_sub(static_cast<std::int64_t>(revoked.size()),
                                                 std::memory_order_relaxed);

@@ -84,6 +84,9 @@ public:
     std::atomic<std::uint64_t> lost{0};  ///< deleted on the source before copied
     std::atomic<std::int64_t> high_watermark{-1};  ///< source, as last seen by the consumer
     std::atomic<bool> assigned{false};             ///< consumed by this process now
+    /// Last released in a rebalance that handed it to the group (not lost
+    /// to a session timeout, as when the source is down).
+    std::atomic<bool> handed_over{false};
     /// Its topic left the source (seen by discovery while the partition was
     /// not assigned): a partition of that name assigned later belongs to a
     /// new topic, and what this object remembers to the deleted one.
