@@ -132,7 +132,10 @@ int run_daemon(std::shared_ptr<const config::Config> config, const metrics::Buil
         }
         health.expires_after(kHealthInterval);
         health.async_wait([&](const boost::system::error_code& ec) {
-            if (!ec) check_health();
+            // `stopped`, not only ec: a wait that had already completed when
+            // stop_all cancelled it still runs with success, and re-arming
+            // here would keep io.run() from ever returning (a hang at exit).
+            if (!ec && !stopped) check_health();
         });
     };
 
@@ -180,7 +183,7 @@ int run_daemon(std::shared_ptr<const config::Config> config, const metrics::Buil
 
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int signo) {
-            if (ec) return;
+            if (ec || stopped) return;  // (a signal queued before stop_all cancelled the wait)
             if (signo == SIGHUP) {
                 reload();
                 signals.async_wait(on_signal);

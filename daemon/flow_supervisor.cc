@@ -119,6 +119,9 @@ void FlowSupervisor::started(const SlotPtr& slot, const std::string& error) {
                   std::chrono::duration_cast<std::chrono::seconds>(slot->backoff).count());
     // The failed flow object is half-built: the next attempt gets a new one,
     // which shows this error until it either starts or fails otherwise.
+    if (slot->disposer.joinable()) slot->disposer.join();  // the one before: long done
+    slot->disposer = std::thread(
+        [failed = std::move(slot->flow), generation = slot->config]() mutable { failed.reset(); });
     slot->flow = make_flow(*slot);
     slot->flow->set_start_error(error);
     slot->retry->expires_after(slot->backoff);

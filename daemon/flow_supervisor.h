@@ -91,6 +91,16 @@ private:
         std::unique_ptr<replicator::Flow> flow;
         std::thread starter;   // joinable while an attempt runs or was not collected
         std::thread drainer;   // a retired flow stopping
+        /// Destroys the flow of a failed start: closing its clients can take
+        /// a second with a broker down, too long for the io thread, which
+        /// pings systemd's watchdog.
+        std::thread disposer;
+        Slot() = default;
+        Slot(const Slot&) = delete;
+        Slot& operator=(const Slot&) = delete;
+        ~Slot() {
+            if (disposer.joinable()) disposer.join();
+        }
         std::unique_ptr<boost::asio::steady_timer> retry;
         std::chrono::milliseconds backoff{};
         int attempts = 0;

@@ -21,7 +21,10 @@ void SystemdNotifier::start_watchdog(std::function<std::string()> why_unhealthy)
 void SystemdNotifier::ping_later() {
     watchdog_timer_.expires_after(watchdog_interval_ / 2);
     watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
-        if (ec) return;
+        // A wait completed just before stopping() cancelled it still runs,
+        // with success: no ping after STOPPING=1, and no re-arming (io.run()
+        // would never return).
+        if (ec || stopping_) return;
         auto why = why_unhealthy_();
         if (why.empty()) {
             if (!withheld_.empty()) spdlog::info("systemd watchdog: mirroring progresses again; pinging");
@@ -48,6 +51,7 @@ void SystemdNotifier::status(const std::string& line) {
 }
 
 void SystemdNotifier::stopping(std::chrono::milliseconds drain) {
+    stopping_ = true;
     watchdog_timer_.cancel();
     (void)sd_notify(0, "STOPPING=1");
     // The drain blocks the loop that pings: give the watchdog the drain's

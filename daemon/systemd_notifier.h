@@ -41,6 +41,7 @@ private:
     std::string withheld_;  // why pings stopped ("" while pinging)
     std::string status_;
     bool ready_sent_ = false;
+    bool stopping_ = false;  // stopping() ran: no more pings
 };
 
 }  // namespace kmirror::daemon
