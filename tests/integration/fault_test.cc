@@ -65,14 +65,6 @@ std::string partition_status(const KmirrorProcess& k, const std::string& topic,
     return r.body.substr(at, r.body.find('}', at) - at);
 }
 
-/// The value of a series of kmirror's /metrics, e.g. `kmirror_partitions_stopped{flow="f"}`.
-std::optional<double> metric(const KmirrorProcess& k, const std::string& series) {
-    const auto r = harness::http_get("127.0.0.1:" + std::to_string(k.http_port()), "/metrics");
-    const auto at = r.body.find("\n" + series + " ");
-    if (!r.ok() || at == std::string::npos) return std::nullopt;
-    return std::stod(r.body.substr(at + series.size() + 2));
-}
-
 /// Records per partition of a topic, now.
 std::map<std::int32_t, std::size_t> counts(const std::string& bootstrap, const std::string& topic) {
     std::map<std::int32_t, std::size_t> out;
@@ -209,7 +201,7 @@ TEST(Faults, ARecordTheTargetRefusesStopsItsPartitionWhichIsNoLongerFetched) {
     EXPECT_NE(partition_status(kmirror, topic, 1).find("refused by target cluster"),
               std::string::npos)
         << partition_status(kmirror, topic, 1);
-    EXPECT_EQ(metric(kmirror, "kmirror_partitions_stopped{flow=\"" + topic + "\"}"), 1.0);
+    EXPECT_EQ(metric_value(kmirror, "kmirror_partitions_stopped{flow=\"" + topic + "\"}"), 1.0);
     const auto paused = "partition " + topic + "[1] is no longer fetched";
     ASSERT_TRUE(harness::wait_until(
         [&] { return kmirror.log().find(paused) != std::string::npos; }, 30s,

@@ -20,6 +20,7 @@
 #include "kafka/error.h"
 #include "tests/harness/command.h"
 #include "tests/harness/kafka_cluster.h"
+#include "tests/harness/prometheus.h"
 #include "tests/harness/wait.h"
 
 extern "C" char** environ;  // NOLINT(readability-redundant-declaration): POSIX, for execve
@@ -58,6 +59,10 @@ std::string log_level() {
 
 std::chrono::steady_clock::time_point deadline_in(std::chrono::milliseconds d) {
     return std::chrono::steady_clock::now() + harness::scaled(d);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::string unique_name(const std::string& base) {
@@ -422,6 +427,13 @@ std::string KmirrorProcess::log() const {
     std::stringstream ss;
     ss << f.rdbuf();
     return ss.str();
+}
+
+std::optional<double> metric_value(const KmirrorProcess& kmirror, const std::string& series) {
+    const auto r = harness::http_get("127.0.0.1:" + std::to_string(kmirror.http_port()), "/metrics");
+    const auto at = r.body.find("\n" + series + " ");
+    if (!r.ok() || at == std::string::npos) return std::nullopt;
+    return std::stod(r.body.substr(at + series.size() + 2));
 }
 
 std::pair<int, std::string> run_kmirror(const std::vector<std::string>& args) {

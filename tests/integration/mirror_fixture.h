@@ -19,6 +19,8 @@ namespace kmirror::test {
 
 /// A deadline `d` from now, stretched by KMIRROR_TEST_TIMEOUT_SCALE.
 std::chrono::steady_clock::time_point deadline_in(std::chrono::milliseconds d);
+/// Seconds from `start` to now, for MEASURE lines.
+double seconds_since(std::chrono::steady_clock::time_point start);
 /// A name no other test (or test binary) uses: base-<pid>-<n>.
 std::string unique_name(const std::string& base);
 
@@ -132,6 +134,10 @@ private:
     int runs_ = 0;
     int exit_code_ = -1;
 };
+
+/// The value of one series of `kmirror`'s /metrics, e.g.
+/// `kmirror_partitions_stopped{flow="f"}`; nullopt when absent or unreachable.
+std::optional<double> metric_value(const KmirrorProcess& kmirror, const std::string& series);
 
 /// Runs the kmirror binary to completion: exit code and combined output.
 std::pair<int, std::string> run_kmirror(const std::vector<std::string>& args);

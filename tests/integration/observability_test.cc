@@ -29,14 +29,6 @@ std::string http_address(const KmirrorProcess& k) {
     return "127.0.0.1:" + std::to_string(k.http_port());
 }
 
-// The value of one series of kmirror's own /metrics ("" when absent).
-std::optional<double> scrape(const KmirrorProcess& k, const std::string& series) {
-    const auto r = harness::http_get(http_address(k), "/metrics");
-    const auto at = r.body.find("\n" + series + " ");
-    if (!r.ok() || at == std::string::npos) return std::nullopt;
-    return std::stod(r.body.substr(at + series.size() + 2));
-}
-
 // "x > 60" -> "x > bool 60": a rule's condition as a value for every series,
 // so "returns data" means the metrics behind the alert exist.
 std::string as_bool_comparison(const std::string& expr) {
@@ -86,14 +78,14 @@ KmirrorProcess* Observability::kmirror_ = nullptr;
 TEST_F(Observability, HeartbeatAgeStaysBelowTwoIntervalsPlusLatencyWhenIdle) {
     ASSERT_TRUE(harness::poll_until(
         [&] {
-            return scrape(*kmirror_, "kmirror_heartbeat_age_seconds{flow=\"" + *base_ + "\"}")
+            return metric_value(*kmirror_, "kmirror_heartbeat_age_seconds{flow=\"" + *base_ + "\"}")
                 .has_value();
         },
         30s));
     // Idle business topics; heartbeats alone keep the age low. Interval 1 s.
     double worst = 0;
     for (int i = 0; i < 20; ++i) {
-        const auto age = scrape(*kmirror_, "kmirror_heartbeat_age_seconds{flow=\"" + *base_ + "\"}");
+        const auto age = metric_value(*kmirror_, "kmirror_heartbeat_age_seconds{flow=\"" + *base_ + "\"}");
         ASSERT_TRUE(age);
         worst = std::max(worst, *age);
         std::this_thread::sleep_for(250ms);

@@ -34,10 +34,6 @@ using Clock = std::chrono::steady_clock;
 std::string source() { return harness::source().bootstrap(); }
 std::string target() { return harness::target().bootstrap(); }
 
-double seconds_since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 std::string http_address(const KmirrorProcess& k) {
     return "127.0.0.1:" + std::to_string(k.http_port());
 }

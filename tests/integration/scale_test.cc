@@ -31,10 +31,6 @@ using TopicRecords = std::map<std::int32_t, std::vector<TestRecord>>;
 std::string source() { return harness::source().bootstrap(); }
 std::string target() { return harness::target().bootstrap(); }
 
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 /// kmirror's consumer session.timeout.ms (replicator/mirror_worker.cc): how
 /// long a killed instance's partitions wait for a new owner.
 constexpr auto kSessionTimeout = 10s;
@@ -228,16 +224,13 @@ TEST(Scale, ThreeInstancesOfAFlowLoseNothingWhenOneIsKilledAndStartedAgain) {
     // replication gap (the one consuming the heartbeats), and it is small: an
     // instance the heartbeats partition moved away from must not report an
     // age that only grows (the alert takes the max over instances)
-    const auto series = "kmirror_heartbeat_age_seconds{flow=\"" + topic + "\"} ";
+    const auto series = "kmirror_heartbeat_age_seconds{flow=\"" + topic + "\"}";
     std::vector<double> ages;
     const bool one_small_gap = harness::wait_until(
         [&] {
             ages.clear();
             for (auto& k : instances) {
-                const auto body =
-                    harness::http_get("127.0.0.1:" + std::to_string(k->http_port()), "/metrics").body;
-                const auto at = body.find("\n" + series);
-                if (at != std::string::npos) ages.push_back(std::stod(body.substr(at + 1 + series.size())));
+                if (auto age = metric_value(*k, series)) ages.push_back(*age);
             }
             return ages.size() == 1 && ages.front() < 15;
         },

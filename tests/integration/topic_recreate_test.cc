@@ -47,10 +47,6 @@ constexpr int kNewPerPartition = 30;   // the re-created topic: ends before 100
 std::string source() { return harness::source().bootstrap(); }
 std::string target() { return harness::target().bootstrap(); }
 
-double seconds_since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 /// /status of `k`, the partitions of `topic` it owns: partition -> why it
 /// stopped ("" while it mirrors).
 std::map<std::int32_t, std::string> stop_reasons(const KmirrorProcess& k,
@@ -69,14 +65,6 @@ std::map<std::int32_t, std::string> stop_reasons(const KmirrorProcess& k,
         }
     }
     return out;
-}
-
-/// One series of `k`'s /metrics, e.g. `kmirror_partitions_stopped{flow="f"}`.
-std::optional<double> series_value(const KmirrorProcess& k, const std::string& series) {
-    const auto r = harness::http_get("127.0.0.1:" + std::to_string(k.http_port()), "/metrics");
-    const auto at = r.body.find("\n" + series + " ");
-    if (!r.ok() || at == std::string::npos) return std::nullopt;
-    return std::stod(r.body.substr(at + series.size() + 2));
 }
 
 /// The committed offsets of `group` for each partition of `topic` (-1: none).
@@ -202,7 +190,7 @@ protected:
 
     /// Metrics show the re-creation: one per partition.
     void expect_recreation_counted(const KmirrorProcess& kmirror) const {
-        const auto recreated = series_value(
+        const auto recreated = metric_value(
             kmirror, "kmirror_consume_errors_total{flow=\"" + base_ + "\",kind=\"topic_recreated\"}");
         EXPECT_EQ(recreated, static_cast<double>(kPartitions));
     }
@@ -281,7 +269,7 @@ TEST_F(TopicRecreate, UnderContinueEveryRecordOfTheNewTopicArrivesAlsoAfterAKill
     expect_complete(recreated_, kPartitions * kNewPerPartition,
                     "re-created topic (the target also holds the old topic's 300)");
     // Nothing of the old topic was unmirrored, so nothing counts as lost.
-    EXPECT_EQ(series_value(kmirror, "kmirror_records_lost_total{flow=\"" + base_ + "\",topic=\"" +
+    EXPECT_EQ(metric_value(kmirror, "kmirror_records_lost_total{flow=\"" + base_ + "\",topic=\"" +
                                         recreated_ + "\"}"),
               0.0);
 
@@ -372,7 +360,7 @@ TEST_F(TopicRecreate, UnderStopItsPartitionsStopAreShownAndNoLongerFetchedWhileO
     for (const auto& [p, why] : stop_reasons(kmirror, steady_)) {
         EXPECT_EQ(why, "") << "steady partition " << p;
     }
-    EXPECT_EQ(series_value(kmirror, "kmirror_partitions_stopped{flow=\"" + base_ + "\"}"),
+    EXPECT_EQ(metric_value(kmirror, "kmirror_partitions_stopped{flow=\"" + base_ + "\"}"),
               static_cast<double>(kPartitions));
     expect_recreation_counted(kmirror);
 
@@ -381,7 +369,7 @@ TEST_F(TopicRecreate, UnderStopItsPartitionsStopAreShownAndNoLongerFetchedWhileO
     // only the steady topic, whose records all arrive
     const auto records_series =
         "kmirror_records_total{flow=\"" + base_ + "\",topic=\"" + recreated_ + "\"}";
-    const auto mirrored_before = series_value(kmirror, records_series);
+    const auto mirrored_before = metric_value(kmirror, records_series);
     const auto mark = kmirror.log().size();
     // (100 per partition: the topic grows past the old position, 100)
     produce(source(), numbered(recreated_, kPartitions, 2000, kPartitions * 100));
@@ -393,7 +381,7 @@ TEST_F(TopicRecreate, UnderStopItsPartitionsStopAreShownAndNoLongerFetchedWhileO
                    static_cast<std::size_t>(steady_next_);
         },
         30s, "the steady topic's records on the target"));
-    EXPECT_EQ(series_value(kmirror, records_series), mirrored_before);
+    EXPECT_EQ(metric_value(kmirror, records_series), mirrored_before);
     EXPECT_EQ(count(read_topic(target(), "primary." + recreated_)),
               static_cast<std::size_t>(kPartitions * kOldPerPartition))
         << "records of the stopped partitions reached the target";
