@@ -300,11 +300,11 @@ TEST(Faults, TargetDownWhileThirtyTwoPartitionsAreAssignedEvictsNoMember) {
                      .count()
               << " ms after the source topic grew (refresh_interval 1 s)\n";
     // An eviction shows max.poll.interval.ms after the callback started: watch
-    // one interval and a bit, failing as soon as it shows.
+    // one interval and a bit, failing as soon as it shows. (An assignment lost
+    // to a commit that raced the rebalance, librdkafka#4059, is not one: its
+    // records are counted below like any other.)
     const auto evicted = [&] {
-        const auto log = kmirror.log();
-        return log.find("maximum poll interval", mark) != std::string::npos ||
-               log.find("assignment lost", mark) != std::string::npos;
+        return kmirror.log().find("maximum poll interval", mark) != std::string::npos;
     };
     EXPECT_FALSE(harness::poll_until(evicted, kMaxPoll + 5s)) << kmirror.log().substr(mark);
 

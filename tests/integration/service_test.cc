@@ -170,8 +170,15 @@ TEST(Notify, ReadyOnlyOnceEveryFlowIsAssignedThenStatusWatchdogAndStopping) {
     const auto ready_at = notify.first("READY=1")->at;
     EXPECT_EQ(get(kmirror, "/readyz").status, 200) << get(kmirror, "/readyz").body;
     // fb: its topic's 3 partitions and the heartbeats topic's one (the
-    // heartbeats topic is created on the source when a flow starts)
-    EXPECT_NE(get(kmirror, "/status").body.find("\"assigned_partitions\":4"), std::string::npos)
+    // heartbeats topic is created on the source when a flow starts). READY
+    // needs one partition per flow: when fb started before `b` was created,
+    // discovery adds b's partitions a moment after READY.
+    EXPECT_TRUE(harness::wait_until(
+        [&] {
+            return get(kmirror, "/status").body.find("\"assigned_partitions\":4") !=
+                   std::string::npos;
+        },
+        30s, "fb assigned its 4 partitions"))
         << get(kmirror, "/status").body;
     ASSERT_TRUE(harness::wait_until(
         [&] { return notify.first("STATUS=mirroring: 2 flows, 7 partitions").has_value(); }, 30s,
