@@ -110,12 +110,10 @@ TEST(StateDisk, AFullDiskKeepsMirroringAndTranslationConservativeNeverWrong) {
     produce(source(), numbered(topic, 1, 1000, 1000));
     ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + topic, topic, 60s)) << kmirror.log();
     const auto address = "127.0.0.1:" + std::to_string(kmirror.http_port());
+    // (the series, not a substring: its HELP text begins with "1 while")
     ASSERT_TRUE(harness::wait_until(
-        [&] {
-            return harness::http_get(address, "/metrics").body.find(
-                       "kmirror_state_write_failing 1") != std::string::npos;
-        },
-        30s, "kmirror_state_write_failing 1"))
+        [&] { return metric_value(kmirror, "kmirror_state_write_failing") == 1.0; }, 30s,
+        "kmirror_state_write_failing 1"))
         << kmirror.log();
 
     // then mirroring goes on, the failure is shown, counted and logged once
@@ -143,11 +141,8 @@ TEST(StateDisk, AFullDiskKeepsMirroringAndTranslationConservativeNeverWrong) {
     // when space comes back, everything kept in memory is written and exact again
     disk.free();
     ASSERT_TRUE(harness::wait_until(
-        [&] {
-            return harness::http_get(address, "/metrics").body.find(
-                       "kmirror_state_write_failing 0") != std::string::npos;
-        },
-        30s, "writes succeeding again"))
+        [&] { return metric_value(kmirror, "kmirror_state_write_failing") == 0.0; }, 30s,
+        "writes succeeding again"))
         << kmirror.log();
     EXPECT_NE(kmirror.log().find("offset ranges written again"), std::string::npos);
     const auto after = translate0(kmirror, topic, group);
