@@ -429,11 +429,15 @@ std::string KmirrorProcess::log() const {
     return ss.str();
 }
 
+std::optional<double> series_in(const std::string& metrics, const std::string& series) {
+    const auto at = metrics.find("\n" + series + " ");
+    if (at == std::string::npos) return std::nullopt;
+    return std::stod(metrics.substr(at + series.size() + 2));
+}
+
 std::optional<double> metric_value(const KmirrorProcess& kmirror, const std::string& series) {
     const auto r = harness::http_get("127.0.0.1:" + std::to_string(kmirror.http_port()), "/metrics");
-    const auto at = r.body.find("\n" + series + " ");
-    if (!r.ok() || at == std::string::npos) return std::nullopt;
-    return std::stod(r.body.substr(at + series.size() + 2));
+    return r.ok() ? series_in(r.body, series) : std::nullopt;
 }
 
 std::pair<int, std::string> run_kmirror(const std::vector<std::string>& args) {

@@ -135,6 +135,10 @@ private:
     int exit_code_ = -1;
 };
 
+/// The value of one series (name and labels, e.g. `kmirror_records_total{...}`)
+/// in a /metrics text; nullopt when absent. Matches whole series only, never
+/// a HELP line that mentions it.
+std::optional<double> series_in(const std::string& metrics, const std::string& series);
 /// The value of one series of `kmirror`'s /metrics, e.g.
 /// `kmirror_partitions_stopped{flow="f"}`; nullopt when absent or unreachable.
 std::optional<double> metric_value(const KmirrorProcess& kmirror, const std::string& series);

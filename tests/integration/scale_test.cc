@@ -433,12 +433,6 @@ std::map<std::string, TopicRecords> read_topics(const std::string& bootstrap,
     return out;
 }
 
-/// The value of an unlabelled series in a /metrics body, -1 if absent.
-double series_value(const std::string& metrics, const std::string& name) {
-    const auto at = metrics.find("\n" + name + " ");
-    return at == std::string::npos ? -1 : std::stod(metrics.substr(at + name.size() + 2));
-}
-
 // Fault test 6. 100 topics x 20 partitions, 20 records each, mirrored by one
 // process with per-partition lag series on (the default).
 TEST(Scale, TwoThousandPartitionsInOneProcessAllCompleteAndAreMeasured) {
@@ -521,7 +515,8 @@ TEST(Scale, TwoThousandPartitionsInOneProcessAllCompleteAndAreMeasured) {
     for (std::string line; std::getline(lines, line);) {
         if (!line.empty() && line[0] != '#') ++series;
     }
-    const double rss_mb = series_value(metrics.body, "process_resident_memory_bytes") / 1e6;
+    const double rss_mb =
+        series_in(metrics.body, "process_resident_memory_bytes").value_or(-1) / 1e6;
     std::cout << "[ MEASURE  ] " << tps.size() << " partitions in one process: ready after "
               << ready_after << " s, first full pass (every partition committed at its end) "
               << full_pass_after << " s after start; RSS " << rss_mb << " MB; /metrics "
