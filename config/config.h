@@ -15,6 +15,14 @@ namespace kmirror::config {
 
 using Duration = std::chrono::milliseconds;
 
+/// A number of bytes, written with a unit in the file (config/byte_size.h).
+struct ByteSize {
+    std::int64_t bytes = 0;
+    auto operator<=>(const ByteSize&) const = default;
+};
+
+inline constexpr std::int64_t kMiB = std::int64_t{1} << 20;
+
 /// One librdkafka property of a cluster. Values of keys that look like
 /// credentials (sasl.password, ssl.key.password, ...) are secrets.
 struct ClusterProperty {
@@ -87,6 +95,10 @@ enum class OnDataLoss { stop, continue_ };
 
 enum class OffsetSyncsLocation { source, target };
 
+/// Codec of the batches kmirror writes to the target. `source`: the source
+/// topic's `compression.type` when it names a codec, else none.
+enum class Compression { source, none, gzip, snappy, lz4, zstd };
+
 /// Which consumer groups of the source get checkpoints (MM2's `groups` and
 /// `groups.exclude`).
 struct GroupFilter {
@@ -130,6 +142,10 @@ struct Flow {
     Duration checkpoint_interval{10000};
     /// Write translated offsets into the target's groups (while they are empty).
     bool sync_group_offsets = false;
+    /// Cap on the bytes (keys and values) this flow copies per second; 0: none.
+    ByteSize max_bytes_per_second{0};
+    /// Codec of the records written to the target.
+    Compression compression = Compression::source;
     bool operator==(const Flow&) const = default;
 };
 
@@ -156,6 +172,16 @@ struct Metrics {
     bool partition_labels = true;
 };
 
+/// One budget for everything kmirror buffers (replicator/memory_plan.h
+/// derives every librdkafka queue and fetch size from it).
+struct Memory {
+    ByteSize budget{256 * kMiB};
+    bool operator==(const Memory&) const = default;
+};
+
+/// Each worker's share of the budget must be at least this.
+inline constexpr ByteSize kMinWorkerMemory{16 * kMiB};
+
 struct Shutdown {
     Duration timeout{30000};
     bool operator==(const Shutdown&) const = default;
@@ -177,6 +203,7 @@ struct Config {
     Metrics metrics;
     Shutdown shutdown;
     Health health;
+    Memory memory;
     /// How long start-up waits for a cluster to answer before failing.
     Duration connect_timeout{15000};
 };

@@ -22,6 +22,7 @@ enum class FieldType {
     integer,
     boolean,
     duration,
+    size,  ///< bytes, with a unit (config/byte_size.h)
     enumeration,
     string_list,
     regex_list,
@@ -43,7 +44,7 @@ struct FieldSpec {
     std::string_view description{};
     bool required = false;
     bool secret = false;
-    std::int64_t min = 0;  ///< integer: inclusive lower bound; duration: minimum in ms
+    std::int64_t min = 0;  ///< integer: inclusive lower bound; duration: minimum in ms; size: in bytes
     std::int64_t max = 0;  ///< integer: inclusive upper bound
     std::span<const std::string_view> allowed{};  ///< enumeration: names in enum declaration order
     StringCheck check = nullptr;                  ///< strings, and each element of a list

@@ -1,5 +1,6 @@
 #include "config/member_field.h"
 
+#include "config/byte_size.h"
 #include "config/duration.h"
 
 namespace kmirror::config {
@@ -8,6 +9,9 @@ YAML::Node to_node(const FieldSpec& /*spec*/, const std::string& v) { return YAM
 YAML::Node to_node(const FieldSpec& /*spec*/, int v) { return YAML::Node(v); }
 YAML::Node to_node(const FieldSpec& /*spec*/, bool v) { return YAML::Node(v); }
 YAML::Node to_node(const FieldSpec& /*spec*/, Duration v) { return YAML::Node(format_duration(v)); }
+YAML::Node to_node(const FieldSpec& /*spec*/, ByteSize v) {
+    return YAML::Node(format_byte_size(v));
+}
 
 YAML::Node to_node(const FieldSpec& /*spec*/, const std::vector<std::string>& v) {
     YAML::Node list(YAML::NodeType::Sequence);

@@ -48,6 +48,7 @@ YAML::Node to_node(const FieldSpec& spec, const std::string& v);
 YAML::Node to_node(const FieldSpec& spec, int v);
 YAML::Node to_node(const FieldSpec& spec, bool v);
 YAML::Node to_node(const FieldSpec& spec, Duration v);
+YAML::Node to_node(const FieldSpec& spec, ByteSize v);
 YAML::Node to_node(const FieldSpec& spec, const std::vector<std::string>& v);
 
 template <typename T>

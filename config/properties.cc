@@ -21,7 +21,11 @@ constexpr std::array<std::string_view, 2> only_all{"all", "-1"};
 constexpr std::array<std::string_view, 1> only_read_committed{"read_committed"};
 
 // Each of these would break a mirroring invariant (DESIGN.md) or fight kmirror's own setting.
-constexpr std::array<PropertyRule, 13> rules{{
+constexpr std::string_view kBudgetOwned =
+    "kmirror derives it from `memory.budget` so that the process stays within its budget; "
+    "change the budget instead";
+
+constexpr std::array<PropertyRule, 21> rules{{
     {"bootstrap.servers", {}, "use the cluster's `bootstrap` key"},
     {"group.id", {}, "kmirror names the consumer group after the flow"},
     {"enable.auto.commit", only_false,
@@ -48,6 +52,14 @@ constexpr std::array<PropertyRule, 13> rules{{
     {"partition.assignment.strategy", {},
      "instances of a flow share partitions with cooperative-sticky, so a rebalance moves only "
      "some"},
+    {"queued.max.messages.kbytes", {}, kBudgetOwned},
+    {"queued.min.messages", {}, kBudgetOwned},
+    {"fetch.max.bytes", {}, kBudgetOwned},
+    {"max.partition.fetch.bytes", {}, kBudgetOwned},
+    {"queue.buffering.max.kbytes", {}, kBudgetOwned},
+    {"queue.buffering.max.messages", {}, kBudgetOwned},
+    {"compression.codec", {}, "set the flow's `compression` instead"},
+    {"compression.type", {}, "set the flow's `compression` instead"},
 }};
 
 constexpr std::array<std::string_view, 2> fragments{"password", "secret"};

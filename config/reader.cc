@@ -2,6 +2,7 @@
 
 #include "config/properties.h"
 
+#include "config/byte_size.h"
 #include "config/duration.h"
 
 #include <algorithm>
@@ -242,6 +243,26 @@ bool Reader::read(const FieldSpec& spec, const Entry& entry, Duration& out) {
     if (value->count() < spec.min) {
         error(entry.mark, entry.path,
               "must be at least " + format_duration(Duration{spec.min}) + ", got " +
+                  entry.node.Scalar());
+        return false;
+    }
+    out = *value;
+    return true;
+}
+
+bool Reader::read(const FieldSpec& spec, const Entry& entry, ByteSize& out) {
+    if (!expect_scalar(entry, "a size (e.g. 256MiB)")) {
+        return false;
+    }
+    std::string why;
+    const std::optional<ByteSize> value = parse_byte_size(entry.node.Scalar(), why);
+    if (!value) {
+        error(entry.mark, entry.path, why);
+        return false;
+    }
+    if (value->bytes < spec.min) {
+        error(entry.mark, entry.path,
+              "must be at least " + format_byte_size(ByteSize{spec.min}) + ", got " +
                   entry.node.Scalar());
         return false;
     }

@@ -47,6 +47,7 @@ public:
     bool read(const FieldSpec& spec, const Entry& entry, int& out);
     bool read(const FieldSpec& spec, const Entry& entry, bool& out);
     bool read(const FieldSpec& spec, const Entry& entry, Duration& out);
+    bool read(const FieldSpec& spec, const Entry& entry, ByteSize& out);
     bool read(const FieldSpec& spec, const Entry& entry, std::vector<std::string>& out);
     /// Enumerations: the index of the value in spec.allowed.
     bool read_enum(const FieldSpec& spec, const Entry& entry, std::size_t& index);

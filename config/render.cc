@@ -1,5 +1,6 @@
 #include "config/render.h"
 
+#include "config/byte_size.h"
 #include "config/duration.h"
 #include "config/field.h"
 #include "config/properties.h"
@@ -45,6 +46,8 @@ std::string type_name(const FieldSpec& spec) {
             return "boolean";
         case FieldType::duration:
             return "duration";
+        case FieldType::size:
+            return "size";
         case FieldType::enumeration:
             return "enum";
         case FieldType::string_list:
@@ -75,6 +78,8 @@ std::string rule_text(const FieldSpec& spec) {
             return std::to_string(spec.min) + ".." + std::to_string(spec.max);
         case FieldType::duration:
             return ">= " + format_duration(Duration{spec.min});
+        case FieldType::size:
+            return ">= " + format_byte_size(ByteSize{spec.min});
         case FieldType::enumeration:
             return join(spec.allowed, ", ", "`");
         default:
@@ -284,6 +289,9 @@ std::string configuration_markdown() {
     out +=
         "- **Durations** are a whole number and a unit: `500ms`, `30s`, `5m`, `1h`. A bare "
         "number is an error.\n";
+    out +=
+        "- **Sizes** are a whole number and a unit: `512KiB`, `256MiB`, `1GiB` (powers of "
+        "1024), or `KB`, `MB`, `GB` (powers of 1000), or `B`. A bare number is an error.\n";
     out +=
         "- **Regexes** are ECMAScript (`std::regex`) and must match the whole name: "
         "`orders` matches only `orders`, `orders.*` also matches `orders.eu`.\n";

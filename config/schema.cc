@@ -18,6 +18,8 @@ constexpr std::array<std::string_view, 3> rename_policy_names{"prefix", "identit
 constexpr std::array<std::string_view, 2> on_data_loss_names{"stop", "continue"};
 constexpr std::array<std::string_view, 2> offset_syncs_location_names{"source", "target"};
 constexpr std::array<std::string_view, 2> log_format_names{"text", "json"};
+constexpr std::array<std::string_view, 6> compression_names{"source", "none", "gzip",
+                                                            "snappy", "lz4",  "zstd"};
 // spdlog's level names, with "warn" as its from_str() accepts it.
 constexpr std::array<std::string_view, 7> log_level_names{"trace", "debug",    "info", "warn",
                                                           "error", "critical", "off"};
@@ -322,7 +324,7 @@ constexpr Table<GroupFilter> groups_table{
     .make_default = [] { return GroupFilter{}; },
 };
 
-constexpr std::array<Field<Flow>, 21> flow_fields{{
+constexpr std::array<Field<Flow>, 23> flow_fields{{
     {.spec = {.key = "name",
               .type = FieldType::string,
               .description = "Unique name of the flow. Its consumer group on the source cluster "
@@ -480,6 +482,23 @@ constexpr std::array<Field<Flow>, 21> flow_fields{{
                              "backwards (MM2's `sync.group.offsets.enabled`)."},
      .read = read_member<&Flow::sync_group_offsets>,
      .dump = dump_member<&Flow::sync_group_offsets>},
+    {.spec = {.key = "max_bytes_per_second",
+              .type = FieldType::size,
+              .description = "Cap on what this flow copies per second (keys and values, as "
+                             "`kmirror_bytes_total` counts them), for a DR link shared with "
+                             "others: enforced smoothly, shown in `/status` and as "
+                             "`kmirror_throttled_seconds_total`. `0B`: no cap."},
+     .read = read_member<&Flow::max_bytes_per_second>,
+     .dump = dump_member<&Flow::max_bytes_per_second>},
+    {.spec = {.key = "compression",
+              .type = FieldType::enumeration,
+              .description = "Codec of the batches written to the target. `source`: the source "
+                             "topic's `compression.type` when it names a codec, else `none`. "
+                             "Another codec also keeps `compression.type` off the topic-config "
+                             "sync, so the target stores what kmirror sends.",
+              .allowed = compression_names},
+     .read = read_member<&Flow::compression>,
+     .dump = dump_member<&Flow::compression>},
 }};
 
 constexpr Table<Flow> flow_table{
@@ -580,6 +599,28 @@ constexpr Table<Metrics> metrics_table{
     .make_default = [] { return Metrics{}; },
 };
 
+constexpr std::array<Field<Memory>, 1> memory_fields{{
+    {.spec = {.key = "budget",
+              .type = FieldType::size,
+              .description = "Everything kmirror buffers, for all flows together: the source "
+                             "consumers' queues and fetches, the target producers' queues, "
+                             "and the records in flight between them. Split evenly across "
+                             "the workers of all flows; each needs at least 16MiB. The "
+                             "process stays within the budget plus a fixed overhead (see "
+                             "docs/operations.md, \"Memory\"). The Helm chart sets it from "
+                             "the container's memory limit.",
+              .min = 16 * kMiB},
+     .read = read_member<&Memory::budget>,
+     .dump = dump_member<&Memory::budget>},
+}};
+
+constexpr Table<Memory> memory_table{
+    .name = "memory",
+    .description = "Memory bound of the whole process.",
+    .fields = memory_fields,
+    .make_default = [] { return Memory{}; },
+};
+
 constexpr std::array<Field<Shutdown>, 1> shutdown_fields{{
     {.spec = {.key = "timeout",
               .type = FieldType::duration,
@@ -666,7 +707,7 @@ void read_flows(Reader& reader, const FieldSpec& /*spec*/, const Entry& entry, C
     }
 }
 
-constexpr std::array<Field<Config>, 9> config_fields{{
+constexpr std::array<Field<Config>, 10> config_fields{{
     {.spec = {.key = "clusters",
               .type = FieldType::section_map,
               .description = "The Kafka clusters, by alias. At least one.",
@@ -727,6 +768,12 @@ constexpr std::array<Field<Config>, 9> config_fields{{
               .section = "health"},
      .read = read_section<&Config::health, health_table>,
      .dump = dump_section<&Config::health, health_table>},
+    {.spec = {.key = "memory",
+              .type = FieldType::section,
+              .description = "Memory budget.",
+              .section = "memory"},
+     .read = read_section<&Config::memory, memory_table>,
+     .dump = dump_section<&Config::memory, memory_table>},
     {.spec = {.key = "connect_timeout",
               .type = FieldType::duration,
               .description = "How long start-up waits for each cluster to answer before "
@@ -787,6 +834,10 @@ std::string_view to_string(OffsetSyncsLocation location) {
     return offset_syncs_location_names.at(static_cast<std::size_t>(location));
 }
 
+std::string_view to_string(Compression compression) {
+    return compression_names.at(static_cast<std::size_t>(compression));
+}
+
 std::string_view to_string(LogFormat format) {
     return log_format_names.at(static_cast<std::size_t>(format));
 }
@@ -806,7 +857,7 @@ std::vector<TableDoc> schema_docs() {
             describe_table(state_table),
             describe_table(http_table),    describe_table(log_table),
             describe_table(metrics_table), describe_table(shutdown_table),
-            describe_table(health_table)};
+            describe_table(health_table),  describe_table(memory_table)};
 }
 
 }  // namespace kmirror::config

@@ -33,5 +33,6 @@ std::string_view to_string(RenamePolicy policy);
 std::string_view to_string(OnDataLoss on_data_loss);
 std::string_view to_string(OffsetSyncsLocation location);
 std::string_view to_string(LogFormat format);
+std::string_view to_string(Compression compression);
 
 }  // namespace kmirror::config

@@ -1,5 +1,6 @@
 #include "config/validate.h"
 
+#include "config/byte_size.h"
 #include "config/reader.h"
 #include "config/schema.h"
 #include "config/security.h"
@@ -85,10 +86,26 @@ void check_flow_pair(Reader& reader, const Config& config, std::size_t earlier, 
     }
 }
 
+void check_memory_budget(Reader& reader, const Config& config) {
+    std::int64_t workers = 0;
+    for (const Flow& flow : config.flows) workers += flow.workers;
+    const std::int64_t needed = workers * kMinWorkerMemory.bytes;
+    if (workers == 0 || config.memory.budget.bytes >= needed) return;
+    const std::int64_t fits = config.memory.budget.bytes / kMinWorkerMemory.bytes;
+    reader.error(reader.mark_of("memory.budget"), "memory.budget",
+                 format_byte_size(config.memory.budget) + " is too small for " +
+                     std::to_string(config.flows.size()) + " flow(s) with " +
+                     std::to_string(workers) + " worker(s) in all: each worker needs at least " +
+                     format_byte_size(kMinWorkerMemory) + ", so set at least " +
+                     format_byte_size(ByteSize{needed}) + ", or use at most " +
+                     std::to_string(fits) + " worker(s)");
+}
+
 }  // namespace
 
 void validate(Reader& reader, const Config& config) {
     validate_security(reader, config);
+    check_memory_budget(reader, config);
     for (std::size_t i = 0; i < config.flows.size(); ++i) {
         const Flow& flow = config.flows[i];
         const std::string path = flow_path(i);

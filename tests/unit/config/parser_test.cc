@@ -212,7 +212,7 @@ TEST(ConfigParser, ListsTheKnownKeysWhenAnUnknownKeyIsNotATypo) {
     const ParseResult r = parse(minimal() + "zzzzzzzz: 1\n");
     EXPECT_TRUE(has_error(r, "kmirror.yaml:10:1: zzzzzzzz: ",
                           "expected one of: clusters, flows, state, http, log, metrics, shutdown, "
-                          "health, connect_timeout"));
+                          "health, memory, connect_timeout"));
 }
 
 TEST(ConfigParser, ReportsUnknownKeysInsideClustersFlowsAndTheirSections) {

@@ -155,6 +155,23 @@ TEST(ClusterProperties, RefusesSettingsThatWouldMirrorAbortedDataDropRecordsOrCh
     EXPECT_EQ(r.errors.size(), 4U) << testing::all_errors(r);
 }
 
+TEST(ClusterProperties, RefusesQueueAndFetchSizesThatMemoryBudgetOwns) {
+    const ParseResult r =
+        parse(with_properties("      queue.buffering.max.kbytes: 1048576\n"   // 4
+                              "      queued.max.messages.kbytes: 65536\n"     // 5
+                              "      fetch.max.bytes: 52428800\n"             // 6
+                              "      compression.type: lz4\n"));              // 7
+    const std::string p = "clusters.primary.properties.";
+    EXPECT_TRUE(has_error(r, "kmirror.yaml:4:7: " + p + "queue.buffering.max.kbytes: ",
+                          "change the budget instead"));
+    EXPECT_TRUE(has_error(r, "kmirror.yaml:5:7: " + p + "queued.max.messages.kbytes: ",
+                          "memory.budget"));
+    EXPECT_TRUE(has_error(r, "kmirror.yaml:6:7: " + p + "fetch.max.bytes: ", "memory.budget"));
+    EXPECT_TRUE(has_error(r, "kmirror.yaml:7:7: " + p + "compression.type: ",
+                          "flow's `compression`"));
+    EXPECT_EQ(r.errors.size(), 4U) << testing::all_errors(r);
+}
+
 TEST(ClusterProperties, WarnsWhenHostNameVerificationIsTurnedOff) {
     const ParseResult r =
         parse(with_properties("      ssl.endpoint.identification.algorithm: none\n"));  // 4
