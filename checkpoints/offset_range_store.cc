@@ -157,28 +157,39 @@ Result<void> OffsetRangeStore::load() {
 
 void OffsetRangeStore::record(std::string_view flow, std::string_view topic, std::int32_t partition,
                               SourceOffset src, TargetOffset tgt) {
+    const OffsetPair pair{src, tgt};
+    record_run(flow, topic, partition, std::span(&pair, 1));
+}
+
+void OffsetRangeStore::record_run(std::string_view flow, std::string_view topic,
+                                  std::int32_t partition, std::span<const OffsetPair> pairs) {
+    if (pairs.empty()) return;
     std::lock_guard lock(mu_);
     auto it = partitions_.find(KeyView{flow, topic, partition});
     if (it == partitions_.end()) {
         it = partitions_.try_emplace(Key{std::string(flow), std::string(topic), partition}).first;
     }
-    switch (it->second.ranges.record(src, tgt)) {
-        case PartitionRanges::Recorded::duplicate:
-        case PartitionRanges::Recorded::invalid:
-            return;
-        case PartitionRanges::Recorded::truncated:
-            spdlog::warn(
-                "offset store: {}/{}-{}: target offset {} is behind the recorded ranges "
-                "(target topic recreated or truncated?); ranges from there on were dropped",
-                flow, topic, partition, tgt.value());
-            break;
-        case PartitionRanges::Recorded::started:
-            it->second.ranges.coalesce(kMaxRowsPerPartition);
-            break;
-        case PartitionRanges::Recorded::extended:
-            break;
+    bool changed = false;
+    for (const auto& [src, tgt] : pairs) {
+        switch (it->second.ranges.record(src, tgt)) {
+            case PartitionRanges::Recorded::duplicate:
+            case PartitionRanges::Recorded::invalid:
+                continue;
+            case PartitionRanges::Recorded::truncated:
+                spdlog::warn(
+                    "offset store: {}/{}-{}: target offset {} is behind the recorded ranges "
+                    "(target topic recreated or truncated?); ranges from there on were dropped",
+                    flow, topic, partition, tgt.value());
+                break;
+            case PartitionRanges::Recorded::started:
+                it->second.ranges.coalesce(kMaxRowsPerPartition);
+                break;
+            case PartitionRanges::Recorded::extended:
+                break;
+        }
+        changed = true;
     }
-    mark_dirty(*it);
+    if (changed) mark_dirty(*it);
 }
 
 void OffsetRangeStore::mark_dirty(Partitions::value_type& entry) {

@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,6 +40,12 @@
 namespace kmirror::checkpoints {
 
 class SqliteDb;
+
+/// Source record `src` is at target offset `tgt`.
+struct OffsetPair {
+    SourceOffset src;
+    TargetOffset tgt;
+};
 
 class OffsetRangeStore {
 public:
@@ -67,6 +74,11 @@ public:
     /// @thread delivery
     void record(std::string_view flow, std::string_view topic, std::int32_t partition,
                 SourceOffset src, TargetOffset tgt);
+    /// The same for a run of one partition's pairs, in acknowledgement order:
+    /// one lock for the run.
+    /// @thread delivery
+    void record_run(std::string_view flow, std::string_view topic, std::int32_t partition,
+                    std::span<const OffsetPair> pairs);
 
     /// Writes every change since the last flush in one transaction. On error
     /// nothing is lost from memory: the next flush() writes it again.

@@ -19,11 +19,20 @@ const config::Flow* find_flow(const config::Config& config, const std::string& n
 
 // Whether a running flow would behave differently under `next`: its own
 // section, either of its clusters, or the start-up timeout it uses.
+/// Each worker's share of memory.budget (replicator/memory_plan.h).
+std::int64_t worker_share(const config::Config& config) {
+    std::int64_t workers = 0;
+    for (const auto& f : config.flows) workers += f.workers;
+    return config.memory.budget.bytes / std::max<std::int64_t>(1, workers);
+}
+
 bool flow_changed(const config::Config& now, const config::Flow& flow,
                   const config::Config& next, const config::Flow& next_flow) {
+    // A new budget, or flows added or removed, change a flow's share: its
+    // queues are sized at start, so it restarts to stay within the budget.
     return !(flow == next_flow) || !(now.clusters.at(flow.source) == next.clusters.at(flow.source)) ||
            !(now.clusters.at(flow.target) == next.clusters.at(flow.target)) ||
-           now.connect_timeout != next.connect_timeout;
+           now.connect_timeout != next.connect_timeout || worker_share(now) != worker_share(next);
 }
 
 }  // namespace

@@ -90,6 +90,12 @@ std::vector<metrics::FlowSample> sample_flows(const Flows& flows) {
         s.groups_tracked = stats.groups_tracked.load(std::memory_order_relaxed);
         s.assigned_partitions = stats.assigned_partitions.load(std::memory_order_relaxed);
         s.topics_mirrored = stats.topics_mirrored.load(std::memory_order_relaxed);
+        s.max_bytes_per_second = f->config().max_bytes_per_second.bytes;
+        if (f->started()) {
+            s.in_flight_bytes = f->in_flight().used();
+            s.in_flight_limit_bytes = f->in_flight().limit();
+            s.throttled_seconds = f->limiter().throttled_seconds();
+        }
         std::map<std::string, metrics::TopicSample> topics;
         for (const auto& p : f->partitions()) {
             auto& t = topics[p->source_topic()];
@@ -226,6 +232,25 @@ std::string status_json(const Flows& flows, const StateHealth& state) {
         }
         w.key("checkpoints_written").value(static_cast<std::int64_t>(stats.checkpoints.load()));
         w.key("groups_tracked").value(stats.groups_tracked.load());
+        if (f->started()) {
+            // The flow's share of memory.budget and what it holds of it now
+            // (replicator/memory_plan.h).
+            const auto& plan = f->memory();
+            w.key("memory").begin_object();
+            w.key("worker_share_bytes").value(plan.worker_share);
+            w.key("workers").value(static_cast<std::int64_t>(cfg.workers));
+            w.key("consumer_queue_bytes").value(plan.consumer_queue_bytes);
+            w.key("consumer_queue_records").value(plan.consumer_queue_records);
+            w.key("fetch_max_bytes").value(plan.fetch_max_bytes);
+            w.key("producer_queue_bytes").value(plan.producer_queue_bytes);
+            w.key("in_flight_limit_bytes").value(f->in_flight().limit());
+            w.key("in_flight_bytes").value(f->in_flight().used());
+            w.end_object();
+            w.key("throughput").begin_object();
+            w.key("max_bytes_per_second").value(cfg.max_bytes_per_second.bytes);
+            w.key("throttled_seconds").value(f->limiter().throttled_seconds());
+            w.end_object();
+        }
         w.key("last_errors").begin_object();
         w.key("source").value(f->last_source_error());
         w.key("target").value(f->last_target_error());

@@ -311,6 +311,12 @@ std::vector<TopicPartitionOffset> Admin::earliest_offsets(
     return list_offsets(rk_.get(), partitions, -2, timeout);
 }
 
+std::vector<TopicPartitionOffset> Admin::latest_offsets(
+    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) {
+    // ListOffsets timestamp -1 means "latest".
+    return list_offsets(rk_.get(), partitions, -1, timeout);
+}
+
 Result<std::vector<GroupListing>> Admin::list_groups(std::chrono::milliseconds timeout) {
     auto opts = options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, timeout);
     rd_kafka_ListConsumerGroups(rk_.get(), opts.get(), queue_.get());

@@ -98,6 +98,9 @@ public:
     /// per leader. Partitions that failed are left out.
     std::vector<TopicPartitionOffset> earliest_offsets(const std::vector<TopicPartition>& partitions,
                                                        std::chrono::milliseconds timeout);
+    /// The latest offset (high watermark) of each partition, likewise.
+    std::vector<TopicPartitionOffset> latest_offsets(const std::vector<TopicPartition>& partitions,
+                                                     std::chrono::milliseconds timeout);
     Result<std::vector<GroupListing>> list_groups(std::chrono::milliseconds timeout);
     /// One description per distinct group asked for, including groups that do
     /// not exist ("Dead", no members). A group that could not be described

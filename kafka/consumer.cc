@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <cstring>
 #include <memory>
 
@@ -54,6 +55,7 @@ Consumer::Consumer(const ClientSettings& settings, const Overrides& overrides,
     // All events (fetches, rebalances) are served from the consumer queue.
     rd_kafka_poll_set_consumer(rk_.get());
     queue_.reset(rd_kafka_queue_get_consumer(rk_.get()));
+    commit_answers_.reset(rd_kafka_queue_new(rk_.get()));
 }
 
 Consumer::~Consumer() {
@@ -65,6 +67,7 @@ Consumer::~Consumer() {
         } catch (...) {
         }
     }
+    commit_answers_.reset();
     queue_.reset();
     // The TPLs and messages of this handle are gone by now, so this returns
     // (librdkafka 2.6.1 also released the references of deleted topics'
@@ -77,6 +80,32 @@ Message Consumer::poll(std::chrono::milliseconds timeout) {
     Message m(rd_kafka_consumer_poll(rk_.get(), to_int_ms(timeout)));
     if (listener_error_) std::rethrow_exception(std::exchange(listener_error_, nullptr));
     return m;
+}
+
+std::size_t Consumer::poll_batch(std::chrono::milliseconds timeout, std::size_t max,
+                                 std::vector<Message>& out) {
+    if (max == 0) return 0;
+    // rd_kafka_consume_batch_queue() waits for all `max` messages or the
+    // whole timeout: the first message is waited for alone, the rest is
+    // taken as it is queued (timeout 0).
+    Message first(rd_kafka_consumer_poll(rk_.get(), to_int_ms(timeout)));
+    if (listener_error_) std::rethrow_exception(std::exchange(listener_error_, nullptr));
+    if (!first) return 0;
+    out.push_back(std::move(first));
+    std::size_t taken = 1;
+    constexpr std::size_t kChunk = 512;
+    std::array<rd_kafka_message_t*, kChunk> slots{};
+    while (taken < max) {
+        const std::size_t want = std::min(kChunk, max - taken);
+        const ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), 0, slots.data(), want);
+        // Owned before anything can throw.
+        for (ssize_t i = 0; i < n; ++i) out.emplace_back(slots[static_cast<std::size_t>(i)]);
+        if (listener_error_) std::rethrow_exception(std::exchange(listener_error_, nullptr));
+        if (n <= 0) break;
+        taken += static_cast<std::size_t>(n);
+        if (static_cast<std::size_t>(n) < want) break;
+    }
+    return taken;
 }
 
 Result<void> Consumer::subscribe(const std::vector<std::string>& topics) {
@@ -128,6 +157,33 @@ Result<void> Consumer::commit(const std::vector<TopicPartitionOffset>& offsets, 
         }
     }
     return outcome::success();
+}
+
+bool Consumer::commit_async(const std::vector<TopicPartitionOffset>& offsets) {
+    if (commit_open_ || offsets.empty()) return false;
+    auto list = to_list(offsets);
+    if (rd_kafka_commit_queue(rk_.get(), list.get(), commit_answers_.get(), nullptr, nullptr) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return false;
+    }
+    commit_open_ = true;
+    return true;
+}
+
+std::optional<Consumer::CommitResult> Consumer::commit_result() {
+    if (!commit_open_) return std::nullopt;
+    EventPtr ev(rd_kafka_queue_poll(commit_answers_.get(), 0));
+    if (!ev) return std::nullopt;
+    commit_open_ = false;
+    CommitResult result;
+    if (auto err = rd_kafka_event_error(ev.get()); err) result.error = make_error(err);
+    if (const auto* done = rd_kafka_event_topic_partition_list(ev.get())) {
+        for (int i = 0; i < done->cnt; ++i) {
+            if (done->elems[i].err && !result.error) result.error = make_error(done->elems[i].err);
+        }
+        if (!result.error) result.offsets = from_list(done);
+    }
+    return result;
 }
 
 Result<void> Consumer::reposition(const TopicPartitionOffset& position) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <exception>
 #include <optional>
+#include <system_error>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +41,13 @@ public:
     /// The next message or error; an empty Message on timeout or wake().
     /// Rethrows what a rebalance listener threw, on this thread.
     Message poll(std::chrono::milliseconds timeout);
+    /// Up to `max` messages (or errors) at once, appended to `out`: waits up
+    /// to `timeout` for the first, then takes what is queued. Rebalance
+    /// callbacks run inside: a message of a partition revoked by one of them
+    /// may be among those returned (callers check the assignment). Returns
+    /// how many were appended.
+    std::size_t poll_batch(std::chrono::milliseconds timeout, std::size_t max,
+                           std::vector<Message>& out);
     Result<void> subscribe(const std::vector<std::string>& topics);
     /// Manual assignment (no group rebalancing), for tools and tests.
     Result<void> assign(const std::vector<TopicPartitionOffset>& partitions);
@@ -50,6 +58,17 @@ public:
     /// (an unanswered one is TIMED_OUT; the commit may still land later).
     Result<void> commit(const std::vector<TopicPartitionOffset>& offsets, bool async,
                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    /// Sends a commit without waiting for its answer; the answer is read with
+    /// commit_result(). One at a time: false (nothing sent) while one is open.
+    bool commit_async(const std::vector<TopicPartitionOffset>& offsets);
+    struct CommitResult {
+        std::error_code error;  ///< the request's, or the first partition's
+        std::vector<TopicPartitionOffset> offsets;  ///< as committed (when no error)
+    };
+    /// The answer to the last commit_async(), if it came; never waits.
+    std::optional<CommitResult> commit_result();
+    /// Whether a commit_async() is waiting for its answer.
+    [[nodiscard]] bool commit_open() const noexcept { return commit_open_; }
     /// Restarts fetching of an assigned partition at `position`. Re-assigning
     /// also works on a partition whose fetcher stopped after an offset-reset
     /// error, where rd_kafka_seek_partitions fails with ERR__STATE (still so
@@ -84,8 +103,10 @@ private:
     RebalanceListener* listener_;
     std::exception_ptr listener_error_;  // @thread poll thread
     bool closed_ = false;
+    bool commit_open_ = false;  // @thread poll thread
     HandlePtr rk_;
-    QueuePtr queue_;  // declared after rk_: destroyed first
+    QueuePtr queue_;          // declared after rk_: destroyed first
+    QueuePtr commit_answers_; // commit_async() results; declared after rk_
 };
 
 /// Converts to and from librdkafka partition lists (kafka/ internal use).

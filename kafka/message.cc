@@ -46,4 +46,17 @@ std::vector<HeaderView> Message::headers() const {
     return out;
 }
 
+bool Message::has_header(const char* name, std::string_view value) const noexcept {
+    rd_kafka_headers_t* hdrs = nullptr;  // owned by the message
+    if (rd_kafka_message_headers(m_.get(), &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+    const void* v = nullptr;
+    std::size_t size = 0;
+    for (std::size_t i = 0; rd_kafka_header_get(hdrs, i, name, &v, &size) ==
+                            RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+        if (v && std::string_view(static_cast<const char*>(v), size) == value) return true;
+    }
+    return false;
+}
+
 }  // namespace kmirror::kafka

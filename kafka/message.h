@@ -70,6 +70,8 @@ public:
     [[nodiscard]] std::optional<std::int64_t> timestamp() const noexcept;
     /// Headers in wire order. Empty when the record has none.
     [[nodiscard]] std::vector<HeaderView> headers() const;
+    /// Whether a header `name` has exactly `value` (no allocation).
+    [[nodiscard]] bool has_header(const char* name, std::string_view value) const noexcept;
     [[nodiscard]] rd_kafka_message_t* get() const noexcept { return m_.get(); }
     rd_kafka_message_t* release() noexcept { return m_.release(); }
 

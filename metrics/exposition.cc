@@ -150,6 +150,22 @@ void flow_families(Families& out, const std::vector<FlowSample>& flows) {
          [](const FlowSample& f) { return static_cast<double>(f.partitions_stopped); }},
         {"kmirror_flow_ready", "1 when the flow reaches both clusters and mirrors partitions.",
          MetricType::Gauge, [](const FlowSample& f) { return f.ready ? 1.0 : 0.0; }},
+        {"kmirror_in_flight_bytes",
+         "Bytes of records consumed and not yet acknowledged by the target (keys, values and "
+         "a per-record overhead).",
+         MetricType::Gauge,
+         [](const FlowSample& f) { return static_cast<double>(f.in_flight_bytes); }},
+        {"kmirror_in_flight_limit_bytes",
+         "The flow's limit for kmirror_in_flight_bytes, from memory.budget: at it, the flow "
+         "stops consuming until the target acknowledges.",
+         MetricType::Gauge,
+         [](const FlowSample& f) { return static_cast<double>(f.in_flight_limit_bytes); }},
+        {"kmirror_max_bytes_per_second", "The flow's max_bytes_per_second; 0: no cap.",
+         MetricType::Gauge,
+         [](const FlowSample& f) { return static_cast<double>(f.max_bytes_per_second); }},
+        {"kmirror_throttled_seconds_total",
+         "Time the flow's workers waited to stay within max_bytes_per_second.",
+         MetricType::Counter, [](const FlowSample& f) { return f.throttled_seconds; }},
     };
     for (const auto& s : kScalars) {
         auto& fam = out.family(s.name, s.help, s.type);

@@ -45,6 +45,10 @@ struct FlowSample {
     std::int64_t assigned_partitions = 0;
     std::int64_t topics_mirrored = 0;
     std::int64_t partitions_stopped = 0;
+    std::int64_t in_flight_bytes = 0;        ///< records between consumer and target ack
+    std::int64_t in_flight_limit_bytes = 0;  ///< the flow's share of memory.budget for them
+    std::int64_t max_bytes_per_second = 0;   ///< 0: no cap
+    double throttled_seconds = 0;            ///< waited for max_bytes_per_second
     std::vector<TopicSample> topics;
     std::vector<PartitionSample> partitions;
     HistogramSample latency;

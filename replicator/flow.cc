@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/clock.h"
+#include "config/schema.h"
 #include "config/security.h"
 #include "kafka/error.h"
 #include "checkpoints/mm2_records.h"
@@ -23,6 +24,18 @@ namespace {
 using namespace std::chrono_literals;
 
 using kafka::is;
+
+/// librdkafka's codec for the target: the flow's, or the source topic's
+/// `compression.type` when the flow says `source` and it names a codec.
+std::string codec_for(config::Compression compression, const std::string& source_type) {
+    if (compression != config::Compression::source) {
+        return std::string(config::to_string(compression));
+    }
+    for (const char* codec : {"gzip", "snappy", "lz4", "zstd"}) {
+        if (source_type == codec) return codec;
+    }
+    return "none";  // "producer", "uncompressed", or not known
+}
 
 std::string describe_access_error(const kafka::Error& e) {
     const char* what = is(e.code(), RD_KAFKA_RESP_ERR__SSL) ? "TLS handshake failed"
@@ -115,22 +128,32 @@ void Flow::start() {
                          topics.error().message());
     }
 
+    plan_ = plan_memory(config_, flow_, source_brokers);
+    in_flight_ = std::make_unique<InflightBudget>(plan_.in_flight_bytes);
+    limiter_ = std::make_unique<RateLimiter>(flow_.max_bytes_per_second.bytes);
+    spdlog::info("flow '{}': memory: {} MiB per worker; consumer queue {} MiB / {} records, "
+                 "fetch {} KiB per broker; {} MiB in flight{}",
+                 flow_.name, plan_.worker_share >> 20, plan_.consumer_queue_bytes >> 20,
+                 plan_.consumer_queue_records, plan_.fetch_max_bytes >> 10,
+                 plan_.in_flight_bytes >> 20,
+                 limiter_->enabled()
+                     ? "; at most " + std::to_string(limiter_->rate()) + " bytes/s"
+                     : std::string());
     try {
-        producer_ = std::make_unique<kafka::Producer>(
-            target_settings_,
-            kafka::Overrides{
-                // Safety settings no user property can weaken (config/ refuses them).
-                {"enable.idempotence", "true"},
-                {"acks", "all"},
-                // A target outage must not turn into dropped records: records wait
-                // (and lag grows, visibly) until the target is back.
-                {"message.timeout.ms", "0"},
-                // Records the source accepted may be larger than librdkafka's
-                // default; the target broker decides what it accepts.
-                {"message.max.bytes", "104857600"},
-                {"client.id", "kmirror-" + flow_.name + "-producer"},
-            },
-            this);
+        kafka::Overrides overrides{
+            // Safety settings no user property can weaken (config/ refuses them).
+            {"enable.idempotence", "true"},
+            {"acks", "all"},
+            // A target outage must not turn into dropped records: records wait
+            // (and lag grows, visibly) until the target is back.
+            {"message.timeout.ms", "0"},
+            // Records the source accepted may be larger than librdkafka's
+            // default; the target broker decides what it accepts.
+            {"message.max.bytes", "104857600"},
+            {"client.id", "kmirror-" + flow_.name + "-producer"},
+        };
+        for (auto& o : plan_.producer_overrides()) overrides.push_back(std::move(o));
+        producer_ = std::make_unique<kafka::BatchProducer>(target_settings_, overrides);
         producer_->on_fatal([this](const kafka::Error& e) {
             fail("fatal error on target cluster '" + flow_.target + "': " + e.message());
         });
@@ -161,7 +184,9 @@ void Flow::start() {
     heartbeat_timer_ = std::make_unique<boost::asio::steady_timer>(admin_io_);
     offset_sync_timer_ = std::make_unique<boost::asio::steady_timer>(admin_io_);
     prune_timer_ = std::make_unique<boost::asio::steady_timer>(admin_io_);
+    watermark_timer_ = std::make_unique<boost::asio::steady_timer>(admin_io_);
     schedule_discovery();
+    schedule_watermarks();
     schedule_config_sync();
     if (heartbeats_) schedule_heartbeat();
     if (offset_syncs_) schedule_offset_syncs();
@@ -321,9 +346,7 @@ void Flow::schedule_heartbeat() {
     });
 }
 
-void Flow::note_heartbeat(const kafka::Message& record) {
-    const auto key = record.key();
-    const auto value = record.value();
+void Flow::note_heartbeat(std::optional<kafka::Bytes> key, std::optional<kafka::Bytes> value) {
     if (!key || !value) return;
     const auto hb = checkpoints::decode_heartbeat(kafka::as_chars(*key), kafka::as_chars(*value));
     // The source's heartbeats topic carries the heartbeats of every flow
@@ -404,8 +427,86 @@ void Flow::request_discovery() {
 }
 
 void Flow::delivery_loop() {
-    while (!delivery_stop_.load()) producer_->poll(1s);  // wake() interrupts
-    producer_->poll(0ms);
+    const auto settle_batch = [this](const kafka::DeliveryBatch& batch) { settle(batch); };
+    while (!delivery_stop_.load()) producer_->poll(1s, settle_batch);  // wake() interrupts
+    producer_->poll(0ms, settle_batch);
+}
+
+std::shared_ptr<PartitionProgress> Flow::TargetRoute::partition(std::int32_t p) {
+    std::lock_guard lock(mu);
+    const auto i = static_cast<std::size_t>(p);
+    return p >= 0 && i < partitions.size() ? partitions[i] : nullptr;
+}
+
+Flow::TargetRoute* Flow::route(const std::string& source_topic) {
+    const auto target = topics_->target_topic(source_topic);
+    std::shared_lock lock(progress_mu_);
+    auto it = routes_.find(target);
+    return it == routes_.end() ? nullptr : it->second.get();
+}
+
+void Flow::request_target_partition(const std::string& source_topic, std::int32_t partition) {
+    if (stopping_.load()) return;
+    boost::asio::post(admin_io_, [this, source_topic, partition] {
+        if (stopping_.load()) return;
+        (void)topics_->ensure_partition(source_topic, partition);
+        if (auto* r = route(source_topic)) {
+            if (auto e = producer_->refresh_metadata(r->handle, 10s); !e) {
+                spdlog::warn("flow '{}': metadata of '{}' on '{}' not refreshed: {}", flow_.name,
+                             topics_->target_topic(source_topic), flow_.target,
+                             e.error().message());
+            }
+        }
+    });
+}
+
+void Flow::purge_and_rewind(const std::string& why) {
+    std::size_t partitions = 0;
+    std::size_t records = 0;
+    {
+        // No worker produces while the partitions are marked and the producer
+        // purged: a record produced in between would land ahead of the
+        // purged ones it follows.
+        std::unique_lock gate(produce_gate_);
+        std::shared_lock lock(progress_mu_);
+        for (auto& [key, p] : progress_) {
+            const auto n = p->in_flight();
+            if (n == 0) continue;
+            p->begin_rewind();
+            ++partitions;
+            records += n;
+        }
+        purges_.fetch_add(1);
+        producer_->purge(/*in_flight=*/true);
+    }
+    spdlog::warn("flow '{}': {}: purged {} unacknowledged record(s) of {} partition(s) from the "
+                 "producer; the partitions still assigned are copied again from their "
+                 "acknowledged offset",
+                 flow_.name, why, records, partitions);
+}
+
+void Flow::schedule_watermarks() {
+    watermark_timer_->expires_after(flow_.commit_interval);
+    watermark_timer_->async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopping_) return;
+        sample_idle_watermarks();
+        schedule_watermarks();
+    });
+}
+
+void Flow::sample_idle_watermarks() {
+    std::vector<kafka::TopicPartition> idle;
+    for (const auto& p : partitions()) {
+        if (p->assigned.load() && p->fetch_paused.load()) {
+            idle.push_back({p->source_topic(), p->partition()});
+        }
+    }
+    if (idle.empty()) return;
+    for (const auto& o : source_admin_->latest_offsets(idle, 2s)) {
+        if (auto p = progress_ref(o.topic, o.partition)) {
+            p->high_watermark.store(o.offset, std::memory_order_relaxed);
+        }
+    }
 }
 
 PartitionProgress* Flow::progress(std::string_view topic, std::int32_t partition) {
@@ -427,12 +528,29 @@ PartitionProgress* Flow::track(const std::string& topic, std::int32_t partition,
     // Asked before taking progress_mu_, which every send and delivery report
     // needs: TopicSync's lock must never be waited for while holding it.
     auto target = topics_->target_topic(topic);
+    const auto facts = topics_->facts(topic);
     std::unique_lock lock(progress_mu_);
     auto& slot = progress_[{topic, partition}];
-    if (!slot) slot = std::make_shared<PartitionProgress>(topic, partition, std::move(target));
+    if (!slot) slot = std::make_shared<PartitionProgress>(topic, partition, target);
     slot->reset(start, acknowledged);
     slot->handed_over.store(false);
     slot->assigned.store(true);
+    auto& route = routes_[target];
+    if (!route) {
+        route = std::make_unique<TargetRoute>();
+        route->source_topic = topic;
+        const std::string codec = codec_for(flow_.compression, facts.source_compression);
+        route->compressed = codec != "none";
+        // Throws ConfigError only for a codec librdkafka was built without.
+        route->handle = producer_->topic(target, {codec}, route.get());
+    }
+    route->record_limit.store(facts.target_record_limit, std::memory_order_relaxed);
+    {
+        std::lock_guard route_lock(route->mu);
+        const auto i = static_cast<std::size_t>(partition);
+        if (route->partitions.size() <= i) route->partitions.resize(i + 1);
+        route->partitions[i] = slot;
+    }
     return slot.get();
 }
 
@@ -450,56 +568,124 @@ void Flow::fail(const std::string& reason) {
     if (on_failure_) on_failure_(reason);
 }
 
-void Flow::on_delivery(kafka::DeliveryReport& report) noexcept {
+void Flow::settle(const kafka::DeliveryBatch& batch) noexcept {
     try {
-        if (!report.source) return;
-        const auto& src = report.source;
-        auto* progress = this->progress(src.topic(), src.partition());
-        if (!progress) return;
-        const SourceOffset offset(src.offset());
-        if (!report.error) {
-            progress->ack(offset);
-            if (ranges_) {
-                ranges_->record(flow_.name, src.topic(), src.partition(), offset,
-                                TargetOffset(report.offset));
+        // A batch is one produce request's records of one partition, in
+        // produce order; split anyway, by route and partition.
+        for (std::size_t begin = 0; begin < batch.size();) {
+            auto* route = static_cast<TargetRoute*>(batch.route(begin));
+            const auto partition = batch.partition(begin);
+            std::size_t end = begin + 1;
+            while (end < batch.size() && batch.route(end) == route &&
+                   batch.partition(end) == partition) {
+                ++end;
             }
-            if (offset_syncs_) offset_syncs_->note(*progress, offset, TargetOffset(report.offset));
-            progress->records.fetch_add(1, std::memory_order_relaxed);
-            progress->bytes.fetch_add(src.size(), std::memory_order_relaxed);
-            stats_.records.fetch_add(1, std::memory_order_relaxed);
-            if (const auto ts = src.timestamp()) {
-                stats_.latency.observe_ms(now_ms() - *ts);
-                if (progress->is_heartbeats()) note_heartbeat(src);
-            }
-            return;
+            if (route) settle_run(*route, batch, begin, end);
+            begin = end;
         }
-        if (is(report.error, RD_KAFKA_RESP_ERR__PURGE_QUEUE) ||
-            is(report.error, RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)) {
-            // Shutdown deadline: not committed, mirrored again after restart.
-            // Settled, so the consumers' revoke does not wait for it.
-            progress->abandon(offset);
-            return;
-        }
-        if (kafka::is_fatal(report.error)) {
-            fail("fatal produce error on target cluster '" + flow_.target + "': " +
-                 report.error_message);
-            return;
-        }
-        // Refused for good (too large, not authorized, ...): the partition
-        // stops at this record and says so; it is never skipped silently.
-        // Its worker pauses it at its next commit tick (MirrorWorker::reconcile_pauses).
-        stats_.produce_errors.add(kafka::error_name(report.error));
-        const auto reason = "record at offset " + std::to_string(offset.value()) +
-                            " was refused by target cluster '" + flow_.target + "' for topic '" +
-                            std::string(report.topic) + "': " + report.error_message;
-        if (!progress->stopped()) {
-            spdlog::error("flow '{}': partition {}[{}] stopped: {}", flow_.name,
-                          progress->source_topic(), progress->partition(), reason);
-        }
-        progress->fail(offset, reason);
     } catch (const std::exception& e) {
         fail(std::string("delivery handling failed: ") + e.what());
     }
+}
+
+void Flow::settle_run(TargetRoute& route, const kafka::DeliveryBatch& batch, std::size_t begin,
+                      std::size_t end) {
+    std::int64_t released = 0;
+    for (std::size_t i = begin; i < end; ++i) {
+        released += static_cast<std::int64_t>(batch.size(i)) + kRecordOverhead;
+    }
+    // Held for the run: forget_gone_topics() may drop the flow's own
+    // reference meanwhile, never this one.
+    const auto progress = route.partition(batch.partition(begin));
+    bool rewind = false;
+    if (progress) {
+        settled_.clear();
+        pairs_.clear();
+        LatencyHistogram::Counts latency{};
+        std::uint64_t latency_sum = 0;
+        std::uint64_t bytes = 0;
+        std::uint64_t acked = 0;
+        const auto now = now_ms();
+        // Acknowledgements are settled in order; an error in between settles
+        // the acknowledgements before it first.
+        const auto flush_acks = [&] {
+            if (settled_.empty()) return;
+            // Ranges and syncs before the acknowledgement: until it, records
+            // are in flight, so forget_gone_topics() leaves the partition be.
+            if (ranges_) {
+                ranges_->record_run(flow_.name, progress->source_topic(), progress->partition(),
+                                    pairs_);
+            }
+            if (offset_syncs_) offset_syncs_->note_run(*progress, pairs_);
+            progress->settle(settled_);
+            settled_.clear();
+            pairs_.clear();
+        };
+        for (std::size_t i = begin; i < end; ++i) {
+            if (batch.error(i) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                flush_acks();
+                rewind = settle_error(*progress, batch, i) || rewind;
+                continue;
+            }
+            const SourceOffset src(static_cast<std::int64_t>(batch.tag(i)));
+            settled_.push_back(src);
+            pairs_.push_back({src, TargetOffset(batch.offset(i))});
+            bytes += batch.size(i);
+            ++acked;
+            if (const auto ts = batch.timestamp(i)) {
+                const auto age = std::max<std::int64_t>(0, now - *ts);
+                ++latency[LatencyHistogram::bucket_of(age)];
+                latency_sum += static_cast<std::uint64_t>(age);
+                if (progress->is_heartbeats()) note_heartbeat(batch.key(i), batch.value(i));
+            }
+        }
+        flush_acks();
+        progress->records.fetch_add(acked, std::memory_order_relaxed);
+        progress->bytes.fetch_add(bytes, std::memory_order_relaxed);
+        stats_.records.fetch_add(acked, std::memory_order_relaxed);
+        stats_.latency.add(latency, latency_sum);
+    }
+    // After the progress is settled: a worker woken by the room sees it.
+    in_flight_->release(released);
+    if (rewind) purge_and_rewind("a record was refused by target cluster '" + flow_.target + "'");
+}
+
+bool Flow::settle_error(PartitionProgress& progress, const kafka::DeliveryBatch& batch,
+                        std::size_t i) {
+    const SourceOffset offset(static_cast<std::int64_t>(batch.tag(i)));
+    const auto err = batch.error(i);
+    if (err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+        if (progress.rewinding()) {
+            // Copied again from the acknowledged prefix (purge_and_rewind()).
+            progress.purged(offset);
+        } else {
+            // Shutdown deadline: not committed, mirrored again after restart.
+            // Settled, so the consumers' revoke does not wait for it.
+            progress.abandon(offset);
+        }
+        return false;
+    }
+    if (kafka::is_fatal(kafka::make_error(err))) {
+        fail("fatal produce error on target cluster '" + flow_.target + "': " +
+             batch.error_message(i));
+        return false;
+    }
+    // Refused for good (too large, not authorized, ...): the partition stops
+    // at this record and says so; it is never skipped silently. Its worker
+    // pauses it at its next commit tick (MirrorWorker::reconcile_pauses), and
+    // the records queued after it are purged (the caller rewinds), so that
+    // none lands after the gap.
+    stats_.produce_errors.add(kafka::error_name(kafka::make_error(err)));
+    const auto reason = "record at offset " + std::to_string(offset.value()) +
+                        " was refused by target cluster '" + flow_.target + "' for topic '" +
+                        std::string(batch.topic(i)) + "': " + batch.error_message(i);
+    const bool first = !progress.is_stopped();
+    if (first) {
+        spdlog::error("flow '{}': partition {}[{}] stopped: {}", flow_.name,
+                      progress.source_topic(), progress.partition(), reason);
+    }
+    progress.fail(offset, reason);
+    return first;
 }
 
 void Flow::stop(std::chrono::steady_clock::time_point deadline) {
@@ -517,6 +703,7 @@ void Flow::stop(std::chrono::steady_clock::time_point deadline) {
         if (heartbeat_timer_) heartbeat_timer_->cancel();
         if (offset_sync_timer_) offset_sync_timer_->cancel();
         if (prune_timer_) prune_timer_->cancel();
+        if (watermark_timer_) watermark_timer_->cancel();
     });
     if (checkpoints_) checkpoints_->stop(2s);
     // Phase 1: stop intake.
@@ -536,9 +723,9 @@ void Flow::stop(std::chrono::steady_clock::time_point deadline) {
         spdlog::warn("flow '{}': {} record(s) not acknowledged by '{}' within the shutdown "
                      "timeout; they will be mirrored again after restart",
                      flow_.name, unacked, flow_.target);
-        producer_->purge();
-        // Serves the purge reports, which release the source messages and
-        // settle their partitions (abandoned, not committed).
+        producer_->purge(/*in_flight=*/true);
+        // The delivery thread settles the purge reports (abandoned, not
+        // committed), so that the consumers' final commits see them.
         (void)producer_->flush(2s);
     }
     // Discovery hands topics to the workers: done before they go.

@@ -10,16 +10,26 @@
 //    when a cluster is down, so they stay off the daemon's io_context, which
 //    serves signals and HTTP;
 //  * `workers` MirrorWorker threads, each owning one source consumer in the
-//    group "kmirror.<flow>"; they hand records to the shared target producer;
-//  * one delivery thread polls the producer; delivery reports only touch
-//    PartitionProgress, FlowStats (atomics), the OffsetRangeStore and the
-//    OffsetSyncWriter (a mutex each), never a consumer;
+//    group "kmirror.<flow>"; they consume batches and hand them, copied, to
+//    the shared target producer (kafka::BatchProducer), within the flow's
+//    in-flight budget (MemoryPlan) and its max_bytes_per_second;
+//  * one delivery thread polls the producer and settles delivery reports a
+//    batch at a time (settle()): per partition run, one lock each on
+//    PartitionProgress, the OffsetRangeStore and the OffsetSyncWriter, and
+//    the in-flight budget released; never a consumer;
 //  * the CheckpointEmitter's thread follows group commits on the source and
 //    writes checkpoints (and group offsets) to the target.
 //
 // Shutdown is two-phase (STYLE.md rule 16): stop intake, wait for in-flight
 // deliveries, commit the acknowledged prefix, then close; at the deadline the
 // rest is purged and will be mirrored again after a restart.
+//
+// Purge and rewind (purge_and_rewind()): when records queued in the producer
+// must not reach the target any more (their partition was revoked and may be
+// written by a new owner; a record before them was refused), every queued
+// and in-flight record is purged, under produce_gate_ so that no worker
+// produces meanwhile. Partitions still owned consume again from their
+// acknowledged prefix, so the target never gets a record after a gap.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -38,11 +48,14 @@
 
 #include "config/config.h"
 #include "kafka/admin.h"
-#include "kafka/producer.h"
+#include "kafka/batch_producer.h"
 #include "checkpoints/offset_range_store.h"
 #include "replicator/flow_stats.h"
 #include "replicator/heartbeat_emitter.h"
+#include "replicator/inflight_budget.h"
+#include "replicator/memory_plan.h"
 #include "replicator/partition_progress.h"
+#include "replicator/rate_limiter.h"
 #include "replicator/topic_sync.h"
 
 namespace kmirror::replicator {
@@ -60,8 +73,24 @@ public:
 /// Client settings of a configured cluster, for kafka/.
 kafka::ClientSettings client_settings(const config::Cluster& cluster);
 
-class Flow : public kafka::DeliveryHandler {
+class Flow {
 public:
+    /// A target topic as the data path sees it: the producer's handle, and the
+    /// progress of each partition by number, so that a delivery report finds
+    /// its partition without a lookup (the handle's route pointer is this).
+    struct TargetRoute {
+        std::string source_topic;
+        kafka::TopicHandle handle;
+        /// The codec is not `none`: the target may accept a record larger
+        /// than its limit once compressed.
+        bool compressed = false;
+        /// The target topic's max.message.bytes; 0: not known.
+        std::atomic<std::int64_t> record_limit{0};
+        std::mutex mu;
+        std::vector<std::shared_ptr<PartitionProgress>> partitions;  // guarded by mu
+        [[nodiscard]] std::shared_ptr<PartitionProgress> partition(std::int32_t p);
+    };
+
     /// `on_failure` is called (from any thread) when the flow cannot go on:
     /// a fatal client error or an unexpected exception on a worker.
     /// `ranges` (may be null) receives every (source offset -> target
@@ -69,7 +98,7 @@ public:
     Flow(const config::Config& config, const config::Flow& flow,
          std::function<void(const std::string&)> on_failure,
          checkpoints::OffsetRangeStore* ranges = nullptr);
-    ~Flow() override;
+    ~Flow();
     Flow(const Flow&) = delete;
     Flow& operator=(const Flow&) = delete;
 
@@ -82,7 +111,11 @@ public:
     [[nodiscard]] const config::Flow& config() const noexcept { return flow_; }
     [[nodiscard]] FlowStats& stats() noexcept { return stats_; }
     [[nodiscard]] TopicSync& topics() noexcept { return *topics_; }
-    [[nodiscard]] kafka::Producer& producer() noexcept { return *producer_; }
+    [[nodiscard]] kafka::BatchProducer& producer() noexcept { return *producer_; }
+    /// The memory plan (after start()); its in-flight account and rate limit.
+    [[nodiscard]] const MemoryPlan& memory() const noexcept { return plan_; }
+    [[nodiscard]] InflightBudget& in_flight() noexcept { return *in_flight_; }
+    [[nodiscard]] RateLimiter& limiter() noexcept { return *limiter_; }
     [[nodiscard]] const kafka::ClientSettings& source_settings() const noexcept {
         return source_settings_;
     }
@@ -112,6 +145,8 @@ public:
     /// `start` is the offset consumption starts from, if known.
     PartitionProgress* track(const std::string& topic, std::int32_t partition,
                              std::optional<SourceOffset> start, bool acknowledged);
+    /// The route of a tracked partition's target topic (nullptr if untracked).
+    TargetRoute* route(const std::string& source_topic);
     /// Every partition this process tracks (assigned now or earlier).
     std::vector<std::shared_ptr<PartitionProgress>> partitions();
     void fail(const std::string& reason);
@@ -119,8 +154,22 @@ public:
     /// refresh_interval (a worker was assigned a partition the target lacks).
     /// @thread any
     void request_discovery();
+    /// A partition whose target partition the producer does not know yet:
+    /// the admin thread makes sure it exists and refreshes the producer's
+    /// metadata (no admin call on a worker). @thread any
+    void request_target_partition(const std::string& source_topic, std::int32_t partition);
 
-    void on_delivery(kafka::DeliveryReport& report) noexcept override;
+    /// Purges every record the producer holds and marks the partitions that
+    /// had records in flight rewinding (see the header comment). @thread any
+    void purge_and_rewind(const std::string& why);
+    /// Counts purge_and_rewind() calls: a worker seeing it change looks for
+    /// rewinding partitions.
+    [[nodiscard]] std::uint64_t purges() const noexcept { return purges_.load(); }
+    /// Held shared by a worker while it produces a run of records.
+    [[nodiscard]] std::shared_mutex& produce_gate() noexcept { return produce_gate_; }
+
+    /// Settles a batch of delivery reports. @thread delivery
+    void settle(const kafka::DeliveryBatch& batch) noexcept;
 
 private:
     struct KeyLess {
@@ -154,8 +203,20 @@ private:
     /// Offset syncs and checkpoints: set up before the workers start.
     void start_translation(int source_brokers, int target_brokers);
     void delivery_loop();
+    /// Settles reports [begin, end) of `batch`, all of one partition of `route`.
+    void settle_run(TargetRoute& route, const kafka::DeliveryBatch& batch, std::size_t begin,
+                    std::size_t end);
+    /// A report that is not an acknowledgement (purged, refused, fatal);
+    /// true when the flow must purge and rewind.
+    bool settle_error(PartitionProgress& progress, const kafka::DeliveryBatch& batch,
+                      std::size_t i);
     /// A heartbeat record of the source's heartbeats topic reached the target.
-    void note_heartbeat(const kafka::Message& record);
+    void note_heartbeat(std::optional<kafka::Bytes> key, std::optional<kafka::Bytes> value);
+    /// High watermarks of assigned partitions that fetch nothing (stopped,
+    /// waiting for their target, paused in an outage): asked of the source
+    /// on the admin thread, so that lag keeps rising.
+    void schedule_watermarks();
+    void sample_idle_watermarks();
 
     const config::Config& config_;
     const config::Flow& flow_;
@@ -180,13 +241,26 @@ private:
     std::unique_ptr<HeartbeatEmitter> heartbeats_;
     std::unique_ptr<OffsetSyncWriter> offset_syncs_;
     std::unique_ptr<CheckpointEmitter> checkpoints_;
-    std::unique_ptr<kafka::Producer> producer_;
+    MemoryPlan plan_;
+    std::unique_ptr<InflightBudget> in_flight_;
+    std::unique_ptr<RateLimiter> limiter_;
+    std::shared_mutex produce_gate_;
+    std::atomic<std::uint64_t> purges_{0};
     std::shared_mutex progress_mu_;
     std::map<Key, std::shared_ptr<PartitionProgress>, KeyLess> progress_;  // guarded by progress_mu_
+    // By target topic; never erased while the producer lives (its topic
+    // handles point here). guarded by progress_mu_
+    std::map<std::string, std::unique_ptr<TargetRoute>, std::less<>> routes_;
+    // Declared after routes_: its topic handles carry pointers into them, and
+    // its reports are settled against them, so it is destroyed first.
+    std::unique_ptr<kafka::BatchProducer> producer_;
+    // Delivery thread scratch, reused batch after batch.
+    std::vector<SourceOffset> settled_;
+    std::vector<checkpoints::OffsetPair> pairs_;
     // Topics tracked here but no longer mirrored, since when. @thread admin
     std::map<std::string, std::chrono::steady_clock::time_point> gone_since_;
-    // Declared after producer_ and progress_: workers hold source messages
-    // referenced by the producer, and are destroyed first.
+    // Declared after producer_ and progress_: workers use both, and are
+    // destroyed first.
     std::vector<std::unique_ptr<MirrorWorker>> workers_;
     std::vector<std::thread> worker_threads_;
     std::thread delivery_thread_;
@@ -197,6 +271,7 @@ private:
     std::unique_ptr<boost::asio::steady_timer> heartbeat_timer_;
     std::unique_ptr<boost::asio::steady_timer> offset_sync_timer_;
     std::unique_ptr<boost::asio::steady_timer> prune_timer_;
+    std::unique_ptr<boost::asio::steady_timer> watermark_timer_;
     std::thread admin_thread_;
 };
 

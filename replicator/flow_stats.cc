@@ -4,13 +4,23 @@
 
 namespace kmirror::replicator {
 
+std::size_t LatencyHistogram::bucket_of(std::int64_t ms) noexcept {
+    const double s = static_cast<double>(std::max<std::int64_t>(ms, 0)) / 1000.0;
+    return static_cast<std::size_t>(std::lower_bound(kBounds.begin(), kBounds.end(), s) -
+                                    kBounds.begin());
+}
+
 void LatencyHistogram::observe_ms(std::int64_t ms) noexcept {
     if (ms < 0) ms = 0;  // clocks of producer hosts drift
-    const double s = static_cast<double>(ms) / 1000.0;
-    const auto it = std::lower_bound(kBounds.begin(), kBounds.end(), s);
-    counts_[static_cast<std::size_t>(it - kBounds.begin())].fetch_add(1,
-                                                                      std::memory_order_relaxed);
+    counts_[bucket_of(ms)].fetch_add(1, std::memory_order_relaxed);
     sum_ms_.fetch_add(static_cast<std::uint64_t>(ms), std::memory_order_relaxed);
+}
+
+void LatencyHistogram::add(const Counts& counts, std::uint64_t sum_ms) noexcept {
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+        if (counts[i] != 0) counts_[i].fetch_add(counts[i], std::memory_order_relaxed);
+    }
+    sum_ms_.fetch_add(sum_ms, std::memory_order_relaxed);
 }
 
 std::array<std::uint64_t, LatencyHistogram::kBounds.size() + 1> LatencyHistogram::counts()

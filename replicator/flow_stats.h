@@ -19,7 +19,13 @@ public:
     static constexpr std::array<double, 15> kBounds{0.001, 0.0025, 0.005, 0.01, 0.025,
                                                     0.05,  0.1,    0.25,  0.5,  1.0,
                                                     2.5,   5.0,    10.0,  30.0, 60.0};
+    using Counts = std::array<std::uint64_t, kBounds.size() + 1>;
     void observe_ms(std::int64_t ms) noexcept;
+    /// The bucket a latency of `ms` falls in.
+    static std::size_t bucket_of(std::int64_t ms) noexcept;
+    /// Adds counts gathered by the caller (a batch of records): one atomic
+    /// add per bucket used, not per record.
+    void add(const Counts& counts, std::uint64_t sum_ms) noexcept;
     /// Non-cumulative counts per bucket; the last one is +Inf.
     [[nodiscard]] std::array<std::uint64_t, kBounds.size() + 1> counts() const noexcept;
     [[nodiscard]] double sum_seconds() const noexcept;

@@ -60,15 +60,25 @@ bool OffsetSyncWriter::ensure_topic(int brokers) {
 
 void OffsetSyncWriter::note(const PartitionProgress& partition, SourceOffset src,
                             TargetOffset tgt) {
+    const checkpoints::OffsetPair pair{src, tgt};
+    note_run(partition, std::span(&pair, 1));
+}
+
+void OffsetSyncWriter::note_run(const PartitionProgress& partition,
+                                std::span<const checkpoints::OffsetPair> pairs) {
+    if (pairs.empty()) return;
     std::lock_guard lock(mu_);
     auto [it, first] = states_.try_emplace(&partition);
     State& s = it->second;
-    const bool boundary = first || src.value() != s.last_src.value() + 1 ||
-                          tgt.value() != s.last_tgt.value() + 1;
-    s.last_src = src;
-    s.last_tgt = tgt;
-    s.pending = !boundary;
-    if (boundary) send(partition, src, tgt);
+    for (const auto& [src, tgt] : pairs) {
+        const bool boundary = first || src.value() != s.last_src.value() + 1 ||
+                              tgt.value() != s.last_tgt.value() + 1;
+        first = false;
+        s.last_src = src;
+        s.last_tgt = tgt;
+        s.pending = !boundary;
+        if (boundary) send(partition, src, tgt);
+    }
 }
 
 void OffsetSyncWriter::forget(const PartitionProgress& partition) {

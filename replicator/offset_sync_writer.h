@@ -21,10 +21,12 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 
 #include "base/strong_int.h"
+#include "checkpoints/offset_range_store.h"
 #include "config/config.h"
 #include "kafka/admin.h"
 #include "kafka/producer.h"
@@ -49,6 +51,8 @@ public:
     bool ensure_topic(int brokers);
     /// The target acknowledged source record `src` of `partition` at `tgt`.
     void note(const PartitionProgress& partition, SourceOffset src, TargetOffset tgt);
+    /// The same for a run of pairs of one partition: one lock for the run.
+    void note_run(const PartitionProgress& partition, std::span<const checkpoints::OffsetPair> pairs);
     /// Drops what it keeps of `partition`, which the flow is about to forget.
     void forget(const PartitionProgress& partition);
     /// Writes the newest pair of partitions that moved once the interval has

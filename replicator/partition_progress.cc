@@ -9,34 +9,63 @@ void PartitionProgress::record(SourceOffset offset, std::int64_t timestamp_ms) {
     in_flight_.push_back({offset, timestamp_ms, false});
 }
 
+void PartitionProgress::record_run(std::span<const Pending> run) {
+    std::lock_guard lock(mu_);
+    for (const auto& r : run) in_flight_.push_back({r.offset, r.timestamp_ms, false});
+}
+
 void PartitionProgress::unrecord(SourceOffset offset) {
     std::lock_guard lock(mu_);
     if (!in_flight_.empty() && in_flight_.back().offset == offset) in_flight_.pop_back();
     if (in_flight_.empty()) drained_.notify_all();
 }
 
-void PartitionProgress::ack(SourceOffset offset) {
+void PartitionProgress::unrecord_last(std::size_t count) {
     std::lock_guard lock(mu_);
-    // Reports come in produce order, so the front is the common case. An
-    // offset can be in flight twice (the source topic was re-created, or
-    // repositioned back): the report is for the older copy not yet settled.
-    auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
-                           [&](const Entry& e) { return e.offset == offset && !e.acked; });
-    if (it == in_flight_.end()) return;  // after reset(): a stale report
-    it->acked = true;
+    for (; count > 0 && !in_flight_.empty(); --count) in_flight_.pop_back();
+    if (in_flight_.empty()) drained_.notify_all();
+}
+
+void PartitionProgress::pop_settled() {
     while (!in_flight_.empty() && in_flight_.front().acked) {
         const auto done = in_flight_.front().offset;
         in_flight_.pop_front();
-        // Never move past a refused record, even if later ones arrived.
-        if (!failed_at_ || done < *failed_at_) committable_ = done + 1;
+        // Never move past a refused or purged record, even if later ones arrived.
+        if ((!failed_at_ || done < *failed_at_) && (!rewind_at_ || done < *rewind_at_)) {
+            committable_ = done + 1;
+        }
     }
     if (in_flight_.empty()) drained_.notify_all();
+}
+
+void PartitionProgress::ack(SourceOffset offset) { settle(std::span(&offset, 1)); }
+
+void PartitionProgress::settle(std::span<const SourceOffset> acknowledged) {
+    std::lock_guard lock(mu_);
+    // Reports come in produce order, so the oldest unsettled entry is the
+    // common case; the search starts after the last match. An offset can be
+    // in flight twice (the source topic was re-created, or repositioned
+    // back): the report is for the older copy not yet settled.
+    auto from = in_flight_.begin();
+    for (const auto offset : acknowledged) {
+        auto it = std::find_if(from, in_flight_.end(),
+                               [&](const Entry& e) { return e.offset == offset && !e.acked; });
+        if (it == in_flight_.end()) {
+            it = std::find_if(in_flight_.begin(), from,
+                              [&](const Entry& e) { return e.offset == offset && !e.acked; });
+            if (it == from) continue;  // after reset(): a stale report
+        }
+        it->acked = true;
+        from = std::next(it);
+    }
+    pop_settled();
 }
 
 void PartitionProgress::fail(SourceOffset offset, std::string reason) {
     {
         std::lock_guard lock(mu_);
         if (!stopped_) stopped_ = std::move(reason);
+        is_stopped_.store(true, std::memory_order_release);
     }
     abandon(offset);
 }
@@ -48,12 +77,29 @@ void PartitionProgress::abandon(SourceOffset offset) {
     auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
                            [&](const Entry& e) { return e.offset == offset && !e.acked; });
     if (it != in_flight_.end()) it->acked = true;
-    while (!in_flight_.empty() && in_flight_.front().acked) {
-        const auto done = in_flight_.front().offset;
-        in_flight_.pop_front();
-        if (done < *failed_at_) committable_ = done + 1;
-    }
-    if (in_flight_.empty()) drained_.notify_all();
+    pop_settled();
+}
+
+void PartitionProgress::begin_rewind() {
+    std::lock_guard lock(mu_);
+    rewinding_.store(true, std::memory_order_release);
+}
+
+void PartitionProgress::purged(SourceOffset offset) {
+    std::lock_guard lock(mu_);
+    if (!rewind_at_ || offset < *rewind_at_) rewind_at_ = offset;
+    auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
+                           [&](const Entry& e) { return e.offset == offset && !e.acked; });
+    if (it != in_flight_.end()) it->acked = true;
+    pop_settled();
+}
+
+std::optional<std::optional<SourceOffset>> PartitionProgress::finish_rewind() {
+    std::lock_guard lock(mu_);
+    if (!in_flight_.empty()) return std::nullopt;
+    rewind_at_.reset();
+    rewinding_.store(false, std::memory_order_release);
+    return committable_ ? committable_ : start_;
 }
 
 std::optional<SourceOffset> PartitionProgress::committable() const {
@@ -79,6 +125,7 @@ std::optional<std::string> PartitionProgress::stopped() const {
 void PartitionProgress::stop(std::string reason) {
     std::lock_guard lock(mu_);
     if (!stopped_) stopped_ = std::move(reason);
+    is_stopped_.store(true, std::memory_order_release);
 }
 
 PartitionProgress::Snapshot PartitionProgress::snapshot() const {
@@ -96,6 +143,8 @@ void PartitionProgress::reset(std::optional<SourceOffset> next, bool acknowledge
     in_flight_.clear();
     committable_ = acknowledged ? next : std::nullopt;
     start_ = next;
+    rewind_at_.reset();
+    rewinding_.store(false, std::memory_order_release);
     drained_.notify_all();
 }
 

@@ -10,7 +10,17 @@
 //   in flight:  [ 7 ack ][ 8 ack ][ 10 -- ][ 11 ack ]     (9 was compacted away)
 //   committable next offset = 9  -> commit 9 (10 still in flight)
 //
-// @thread record(): worker; ack(): delivery thread; readers: any. Guarded by mu_.
+// Records are recorded and settled a run at a time (record_run(), settle()):
+// one lock per partition per batch, not per record.
+//
+// Rewinding: when the flow purges its producer (a partition revoked with
+// records still queued, a record refused), every record of this partition
+// not yet acknowledged is thrown away. begin_rewind() marks the partition;
+// the purge reports settle it (purged()); its worker then calls
+// finish_rewind() and consumes again from the acknowledged prefix, so
+// nothing after a purged record ever reaches the target ahead of it.
+//
+// @thread record*(): worker; settle()/ack(): delivery thread; readers: any. Guarded by mu_.
 
 #include <atomic>
 #include <condition_variable>
@@ -18,6 +28,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "base/strong_int.h"
@@ -38,19 +49,44 @@ public:
     /// The source cluster's own heartbeats topic (MM2's "heartbeats").
     [[nodiscard]] bool is_heartbeats() const noexcept { return is_heartbeats_; }
 
+    struct Pending {
+        SourceOffset offset;
+        std::int64_t timestamp_ms = 0;
+    };
     /// A record about to be produced; `timestamp_ms` is its record timestamp
     /// (the age of the oldest unacknowledged record is the lag in seconds).
     void record(SourceOffset offset, std::int64_t timestamp_ms = 0);
+    /// Records about to be produced, in consume order: one lock for the run.
+    void record_run(std::span<const Pending> run);
     /// Drops the newest recorded offset again (the produce call failed).
     void unrecord(SourceOffset offset);
+    /// Drops the `count` newest recorded offsets (their produce calls were not made).
+    void unrecord_last(std::size_t count);
     /// A record acknowledged by the target, or deliberately not mirrored.
     void ack(SourceOffset offset);
+    /// Records acknowledged by the target, in the order of their reports:
+    /// one lock for the run.
+    void settle(std::span<const SourceOffset> acknowledged);
     /// A record the target refused for good: the partition stops there.
     void fail(SourceOffset offset, std::string reason);
     /// A record purged unacknowledged at the shutdown deadline: settled for
     /// draining, never committable (it is copied again after a restart). The
     /// partition is not stopped: the process is.
     void abandon(SourceOffset offset);
+
+    /// Marks the partition rewinding: its unacknowledged records are being purged.
+    void begin_rewind();
+    /// The purge report of a record: settled, never committable, and no
+    /// later record may pass it until finish_rewind().
+    void purged(SourceOffset offset);
+    /// Whether a rewind waits for finish_rewind() (lock-free, per run).
+    [[nodiscard]] bool rewinding() const noexcept {
+        return rewinding_.load(std::memory_order_acquire);
+    }
+    /// Once nothing is in flight: ends the rewind and returns where
+    /// consumption resumes (one past the acknowledged prefix, else the
+    /// start); nullopt while records are still in flight.
+    std::optional<std::optional<SourceOffset>> finish_rewind();
 
     /// One past the acknowledged prefix; nullopt before the first ack.
     [[nodiscard]] std::optional<SourceOffset> committable() const;
@@ -59,6 +95,10 @@ public:
     bool wait_drained(std::chrono::steady_clock::time_point deadline) const;
     /// Why the partition stopped (refused record, data loss), if it did.
     [[nodiscard]] std::optional<std::string> stopped() const;
+    /// Whether it stopped, without the lock (checked per run of records).
+    [[nodiscard]] bool is_stopped() const noexcept {
+        return is_stopped_.load(std::memory_order_acquire);
+    }
     void stop(std::string reason);
     /// Forget in-flight state (the partition was re-assigned from scratch);
     /// `next` is where consumption starts, if known. `acknowledged`: every
@@ -84,6 +124,9 @@ public:
     std::atomic<std::uint64_t> lost{0};  ///< deleted on the source before copied
     std::atomic<std::int64_t> high_watermark{-1};  ///< source, as last seen by the consumer
     std::atomic<bool> assigned{false};             ///< consumed by this process now
+    /// Assigned but fetching nothing (stopped, waiting for its target, paused
+    /// in an outage): its high watermark is asked of the source instead.
+    std::atomic<bool> fetch_paused{false};
     /// Last released in a rebalance that handed it to the group (not lost
     /// to a session timeout, as when the source is down).
     std::atomic<bool> handed_over{false};
@@ -103,13 +146,19 @@ private:
     const std::int32_t partition_;
     const std::string target_topic_;
     const bool is_heartbeats_;
+    /// Pops the settled front; the prefix never passes failed_at_ or rewind_at_.
+    void pop_settled();  // requires mu_
+
     mutable std::mutex mu_;
     mutable std::condition_variable drained_;
     std::deque<Entry> in_flight_;               // guarded by mu_, in consume order
     std::optional<SourceOffset> committable_;   // guarded by mu_
     std::optional<SourceOffset> start_;         // guarded by mu_
     std::optional<SourceOffset> failed_at_;     // guarded by mu_
+    std::optional<SourceOffset> rewind_at_;     // guarded by mu_; first purged record
     std::optional<std::string> stopped_;        // guarded by mu_
+    std::atomic<bool> is_stopped_{false};       // stopped_ is set
+    std::atomic<bool> rewinding_{false};
 };
 
 }  // namespace kmirror::replicator

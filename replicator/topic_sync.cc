@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <system_error>
 
 #include "kafka/error.h"
@@ -105,7 +106,7 @@ Result<std::vector<std::string>> TopicSync::run_discovery() {
             spdlog::info("flow '{}': created topic '{}' on '{}' ({} partitions, replication {})",
                          flow_.name, remote, flow_.target, t.partitions, rf);
             warn_if_not_durable(remote, rf);
-            next[t.name] = {remote, t.partitions};
+            next[t.name] = {remote, t.partitions, {}};
             continue;
         }
         int have = it->second;
@@ -121,19 +122,30 @@ Result<std::vector<std::string>> TopicSync::run_discovery() {
                 have = t.partitions;
             }
         }
-        next[t.name] = {remote, have};
+        next[t.name] = {remote, have, {}};
     }
 
     std::vector<std::string> topics;
     topics.reserve(next.size());
     for (const auto& [name, m] : next) topics.push_back(name);
+    // Topics new to this process: their facts, read before the workers are
+    // given them (no admin call on the data path).
+    for (auto& [name, m] : next) {
+        bool known = false;
+        {
+            std::lock_guard lock(mu_);
+            known = mirrored_.contains(name);
+        }
+        if (!known) m.facts = read_facts(name, m.target);
+    }
     {
         std::lock_guard lock(mu_);
-        // Keep what ensure_partition() learnt meanwhile.
+        // Keep what ensure_partition() and config sync learnt meanwhile.
         for (auto& [name, m] : next) {
             auto old = mirrored_.find(name);
             if (old != mirrored_.end()) {
                 m.target_partitions = std::max(m.target_partitions, old->second.target_partitions);
+                m.facts = old->second.facts;
             }
         }
         mirrored_ = std::move(next);
@@ -143,7 +155,40 @@ Result<std::vector<std::string>> TopicSync::run_discovery() {
     return topics;
 }
 
+void TopicSync::learn(TopicFacts& facts, const std::vector<kafka::ConfigEntry>& entries,
+                      bool source) {
+    for (const auto& e : entries) {
+        if (source && e.name == "compression.type") facts.source_compression = e.value;
+        if (!source && e.name == "max.message.bytes") {
+            facts.target_record_limit = std::strtoll(e.value.c_str(), nullptr, 10);
+        }
+    }
+}
+
+TopicSync::TopicFacts TopicSync::read_facts(const std::string& source_topic,
+                                            const std::string& target_topic) {
+    TopicFacts facts;
+    if (auto entries = source_.describe_topic_config(source_topic, admin_timeout_)) {
+        learn(facts, entries.value(), true);
+    }
+    if (auto entries = target_.describe_topic_config(target_topic, admin_timeout_)) {
+        learn(facts, entries.value(), false);
+    }
+    return facts;
+}
+
+TopicSync::TopicFacts TopicSync::facts(const std::string& source_topic) const {
+    std::lock_guard lock(mu_);
+    auto it = mirrored_.find(source_topic);
+    return it == mirrored_.end() ? TopicFacts{} : it->second.facts;
+}
+
 bool TopicSync::excluded_config(const std::string& name) const {
+    // A flow with its own codec: the target topic stores what kmirror sends
+    // (the broker would otherwise recompress every batch to the source's codec).
+    if (name == "compression.type" && flow_.compression != config::Compression::source) {
+        return true;
+    }
     return std::find(flow_.config_exclude.begin(), flow_.config_exclude.end(), name) !=
            flow_.config_exclude.end();
 }
@@ -211,6 +256,17 @@ void TopicSync::run_config_sync() {
             spdlog::warn("flow '{}': cannot read configs of topic '{}' on '{}': {}", flow_.name,
                          m.target, flow_.target, current.error().message());
             continue;
+        }
+        {
+            // The target's record limit as it is now (before this sync's changes,
+            // which the next sync reads back).
+            std::lock_guard lock(mu_);
+            if (auto it = mirrored_.find(source_topic); it != mirrored_.end()) {
+                learn(it->second.facts, current.value(), false);
+                auto c = desired.value().find("compression.type");
+                it->second.facts.source_compression =
+                    c == desired.value().end() ? "producer" : c->second;
+            }
         }
         // IncrementalAlterConfigs, not AlterConfigs: AlterConfigs replaces the
         // whole set, so a target-local key set between our describe and our

@@ -43,6 +43,17 @@ public:
     [[nodiscard]] bool has_target_partition(const std::string& source_topic,
                                             std::int32_t partition) const;
 
+    /// What the data path needs to know of a mirrored topic's configs.
+    struct TopicFacts {
+        /// The source topic's `compression.type` ("producer" when it names no codec).
+        std::string source_compression = "producer";
+        /// The target topic's `max.message.bytes`; 0 when not known.
+        std::int64_t target_record_limit = 0;
+    };
+    /// Learned at the first discovery that saw the topic and at every
+    /// config sync; no admin call.
+    [[nodiscard]] TopicFacts facts(const std::string& source_topic) const;
+
     /// The target name of a mirrored topic ("" if it is not mirrored).
     [[nodiscard]] std::string target_topic(const std::string& source_topic) const;
     [[nodiscard]] const ReplicationPolicy& policy() const noexcept { return policy_; }
@@ -56,7 +67,12 @@ private:
     struct Mirrored {
         std::string target;
         int target_partitions = 0;
+        TopicFacts facts;
     };
+    /// Reads a topic's facts from both clusters (two admin calls).
+    TopicFacts read_facts(const std::string& source_topic, const std::string& target_topic);
+    static void learn(TopicFacts& facts, const std::vector<kafka::ConfigEntry>& entries,
+                      bool source);
 
     bool selects(const std::string& topic) const;
     /// The source topic's own configs that the target should have; an error

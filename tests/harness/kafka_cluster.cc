@@ -473,6 +473,17 @@ CommandResult KafkaCluster::acls(const std::vector<std::string>& args) const {
     return script(all);
 }
 
+CommandResult KafkaCluster::configs(const std::vector<std::string>& args) const {
+    CommandResult r;
+    for (const char* cls : {"org.apache.kafka.tools.ConfigCommand", "kafka.admin.ConfigCommand"}) {
+        std::vector<std::string> argv{cls, "--bootstrap-server", "{bootstrap}"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        r = tool(argv);
+        if (r.exit_code == 0) return r;
+    }
+    return r;
+}
+
 void KafkaCluster::down() {
     if (down_) {
         return;

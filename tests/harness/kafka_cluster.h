@@ -140,6 +140,10 @@ public:
     /// Kafka's AclCommand (whichever class this Kafka version has) with
     /// --bootstrap-server set, e.g. acls({"--command-config", f, "--add", ...}).
     CommandResult acls(const std::vector<std::string>& args) const;
+    /// Kafka's ConfigCommand (org.apache.kafka.tools in 4.x, kafka.admin in
+    /// 3.x) with --bootstrap-server set, e.g. configs({"--entity-type",
+    /// "clients", "--entity-name", id, "--alter", "--add-config", "producer_byte_rate=1000"}).
+    CommandResult configs(const std::vector<std::string>& args) const;
 
     /// Stops the broker and deletes its directory now; the destructor then has
     /// nothing left to do. Idempotent.

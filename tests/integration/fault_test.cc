@@ -43,16 +43,10 @@ std::string with_log_level(std::string yaml, const std::string& level) {
                               "log: { level: " + level + " }");
 }
 
-/// Kafka's ConfigCommand on the target (its class moved to kafka-tools in 4.x).
+/// Kafka's ConfigCommand on the target.
 void configure_target(const std::vector<std::string>& args) {
-    harness::CommandResult r;
-    for (const char* cls : {"org.apache.kafka.tools.ConfigCommand", "kafka.admin.ConfigCommand"}) {
-        std::vector<std::string> argv{cls, "--bootstrap-server", "{bootstrap}"};
-        argv.insert(argv.end(), args.begin(), args.end());
-        r = harness::target().tool(argv);
-        if (r.exit_code == 0) return;
-    }
-    FAIL() << "ConfigCommand failed: " << r.output;
+    const auto r = harness::target().configs(args);
+    ASSERT_EQ(r.exit_code, 0) << "ConfigCommand failed: " << r.output;
 }
 
 /// The `/status` object of one partition ("" if not listed).
@@ -94,8 +88,8 @@ void print_tally(const std::string& what, const Tally& t, std::size_t source_rec
 // emptied the backlog, and nothing resumed the rest: mirroring stopped until
 // a restart.
 TEST(Faults, SlowTargetWithInstancesJoiningAndLeavingLeavesNoPartitionPaused) {
-    // given a target throttled by a client quota on kmirror's producer, whose
-    // queue is small, so the worker keeps hitting QUEUE_FULL
+    // given a target throttled by a client quota on kmirror's producer, and
+    // the smallest memory budget, so the worker keeps waiting for room
     const auto topic = unique_name("slow");
     constexpr int kPartitions = 6;
     create_topic(source(), topic, kPartitions);
@@ -112,9 +106,7 @@ TEST(Faults, SlowTargetWithInstancesJoiningAndLeavingLeavesNoPartitionPaused) {
     auto add = quota;
     add.insert(add.end(), {"--alter", "--add-config", "producer_byte_rate=50000"});
     configure_target(add);
-    auto config = flow_config(topic, source(), target(), topic);
-    config = with_properties(config, "dr", target(),
-                             "queue.buffering.max.messages: 20");
+    auto config = flow_config(topic, source(), target(), topic) + "memory: { budget: 32MiB }\n";
     // One worker in the first instance: its paused partitions are all there is.
     KmirrorProcess first(std::regex_replace(config, std::regex("workers: 2"), "workers: 1"),
                          "slow-first");

@@ -57,6 +57,11 @@ std::string log_level() {
 
 }  // namespace
 
+const char* kmirror_binary() {
+    const char* other = std::getenv("KMIRROR_TEST_BINARY");
+    return other && *other ? other : KMIRROR_BINARY;
+}
+
 std::chrono::steady_clock::time_point deadline_in(std::chrono::milliseconds d) {
     return std::chrono::steady_clock::now() + harness::scaled(d);
 }
@@ -341,7 +346,7 @@ void KmirrorProcess::start() {
     ++runs_;
     exit_code_ = -1;
     // Built before fork: the child only calls async-signal-safe functions.
-    std::vector<std::string> args{KMIRROR_BINARY, "run", "-c", config_path_};
+    std::vector<std::string> args{kmirror_binary(), "run", "-c", config_path_};
     args.insert(args.end(), run_arguments_.begin(), run_arguments_.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -367,7 +372,7 @@ void KmirrorProcess::start() {
         FILE* f = std::freopen(log_path_.c_str(), "a", stderr);
         (void)f;
         ::dup2(STDERR_FILENO, STDOUT_FILENO);
-        ::execve(KMIRROR_BINARY, argv.data(), envp.data());
+        ::execve(kmirror_binary(), argv.data(), envp.data());
         std::_Exit(127);
     }
 }
@@ -441,7 +446,7 @@ std::optional<double> metric_value(const KmirrorProcess& kmirror, const std::str
 }
 
 std::pair<int, std::string> run_kmirror(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{KMIRROR_BINARY};
+    std::vector<std::string> argv{kmirror_binary()};
     argv.insert(argv.end(), args.begin(), args.end());
     auto r = harness::run_command(argv, {.timeout = 60s});
     return {r.exit_code, std::move(r.output)};
@@ -473,7 +478,7 @@ std::map<std::int32_t, CliTranslation> translate(const KmirrorProcess& kmirror,
                                                  const std::string& flow,
                                                  const std::string& group,
                                                  const std::vector<std::string>& state_paths) {
-    std::vector<std::string> args{KMIRROR_BINARY, "translate", "-c", kmirror.config_path(),
+    std::vector<std::string> args{kmirror_binary(), "translate", "-c", kmirror.config_path(),
                                   "--flow",       flow,        "--group", group,
                                   "--format",     "json"};
     for (const auto& path : state_paths) {

@@ -17,6 +17,10 @@
 
 namespace kmirror::test {
 
+/// The kmirror binary the tests run: KMIRROR_TEST_BINARY if set (to show a
+/// test fails against another build), else the one built with the tests.
+const char* kmirror_binary();
+
 /// A deadline `d` from now, stretched by KMIRROR_TEST_TIMEOUT_SCALE.
 std::chrono::steady_clock::time_point deadline_in(std::chrono::milliseconds d);
 /// Seconds from `start` to now, for MEASURE lines.
@@ -114,6 +118,8 @@ public:
     int wait_exit(std::chrono::milliseconds timeout);
     [[nodiscard]] bool running();
     [[nodiscard]] std::string log() const;
+    /// The process id of the latest run (-1 when not running).
+    [[nodiscard]] pid_t pid() const { return pid_; }
     /// The HTTP port of the latest run (configs use port 0), 0 if unknown.
     [[nodiscard]] int http_port() const;
     /// The offset-range store of this kmirror (state.path).

@@ -65,6 +65,11 @@ fromYaml to get the map).
 {{- fail (printf "config.http.listen %q is a loopback address: the kubelet's probes and Prometheus reach the pod's IP; use 0.0.0.0:PORT or [::]:PORT" $http.listen) }}
 {{- end }}
 {{- $_ := set $cfg "http" $http }}
+{{- $memory := default dict $cfg.memory }}
+{{- if and (not $memory.budget) .Values.resources.limits.memory }}
+{{- $_ := set $memory "budget" (include "kmirror.memoryBudget" .Values.resources.limits.memory) }}
+{{- $_ := set $cfg "memory" $memory }}
+{{- end }}
 {{- $used := list }}
 {{- range $cfg.flows }}
 {{- $used = append (append $used .source) .target }}
@@ -75,6 +80,33 @@ fromYaml to get the map).
 {{- end }}
 {{- end }}
 {{- toYaml $cfg }}
+{{- end }}
+
+{{/*
+memory.budget from the container's memory limit (a Kubernetes quantity:
+"1Gi", "1536Mi", "2G", "500M", bytes): what is left after 128 MiB for kmirror's
+fixed overhead, times 0.8 for what the kernel and allocator keep (see
+docs/operations.md, "Memory"), in whole MiB; at least 16MiB.
+*/}}
+{{- define "kmirror.memoryBudget" -}}
+{{- $q := toString . }}
+{{- $n := regexFind "^[0-9]+" $q | int64 }}
+{{- $unit := regexReplaceAll "^[0-9]+" $q "" }}
+{{- $mib := 0 }}
+{{- if eq $unit "Gi" }}{{ $mib = mul $n 1024 }}
+{{- else if eq $unit "Mi" }}{{ $mib = $n }}
+{{- else if eq $unit "Ki" }}{{ $mib = div $n 1024 }}
+{{- else if eq $unit "G" }}{{ $mib = div (mul $n 1000000000) 1048576 }}
+{{- else if eq $unit "M" }}{{ $mib = div (mul $n 1000000) 1048576 }}
+{{- else if eq $unit "k" }}{{ $mib = div (mul $n 1000) 1048576 }}
+{{- else if eq $unit "" }}{{ $mib = div $n 1048576 }}
+{{- else }}{{ fail (printf "resources.limits.memory %q: use a quantity like 1Gi or 1536Mi, or set config.memory.budget" $q) }}
+{{- end }}
+{{- $budget := div (mul (sub $mib 128) 4) 5 }}
+{{- if lt $budget 16 }}
+{{- fail (printf "resources.limits.memory %q leaves no room for kmirror's memory budget (at least 16MiB after 128 MiB of overhead): raise the limit" $q) }}
+{{- end }}
+{{- printf "%dMiB" $budget }}
 {{- end }}
 
 {{/* The HTTP port: the port of the effective http.listen. */}}

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <thread>
+#include <vector>
 
 namespace kmirror::replicator {
 namespace {
@@ -124,6 +125,73 @@ TEST(PartitionProgress, WaitDrainedGivesUpAtTheDeadline) {
     PartitionProgress p("orders", 0, "primary.orders");
     p.record(1_src);
     EXPECT_FALSE(p.wait_drained(std::chrono::steady_clock::now()));
+}
+
+TEST(PartitionProgress, ARunIsRecordedAndSettledAsOneWithTheSamePrefixRule) {
+    // recorded as a run: 10 11 13 14   (12 compacted away)
+    // settled:           10 11    14   -> committable 12: 13 is in flight
+    PartitionProgress p("orders", 0, "primary.orders");
+    const std::vector<PartitionProgress::Pending> run{{10_src, 1}, {11_src, 2}, {13_src, 3},
+                                                      {14_src, 4}};
+    p.record_run(run);
+    const std::vector<SourceOffset> acked{10_src, 11_src, 14_src};
+    p.settle(acked);
+    EXPECT_EQ(p.committable(), 12_src);
+    EXPECT_EQ(p.snapshot().oldest_pending_ms, 3);
+    const std::vector<SourceOffset> rest{13_src};
+    p.settle(rest);
+    EXPECT_EQ(p.committable(), 15_src);
+    EXPECT_EQ(p.in_flight(), 0u);
+}
+
+TEST(PartitionProgress, UnrecordLastDropsTheTailOfARunNotProduced) {
+    PartitionProgress p("orders", 0, "primary.orders");
+    const std::vector<PartitionProgress::Pending> run{{1_src, 0}, {2_src, 0}, {3_src, 0}};
+    p.record_run(run);
+    p.unrecord_last(2);  // 2 and 3 were not taken by the producer
+    p.ack(1_src);
+    EXPECT_EQ(p.committable(), 2_src);
+    EXPECT_EQ(p.in_flight(), 0u);
+}
+
+TEST(PartitionProgress, ARewindResumesAfterTheAcknowledgedPrefixAndNeverCommitsPastAPurge) {
+    // given 5..9 in flight, 5 and 6 acknowledged, when the producer is purged
+    PartitionProgress p("orders", 0, "primary.orders");
+    p.reset(5_src, false);
+    for (auto o : {5_src, 6_src, 7_src, 8_src, 9_src}) p.record(o);
+    p.ack(5_src);
+    p.ack(6_src);
+    p.begin_rewind();
+    EXPECT_TRUE(p.rewinding());
+    // 7 is purged in flight; 8 was already answered by the broker; 9 purged
+    p.purged(7_src);
+    EXPECT_EQ(p.finish_rewind(), std::nullopt);  // 8 and 9 still unsettled
+    p.ack(8_src);
+    p.purged(9_src);
+    // then the commit stays before the first purged record, and consumption
+    // resumes there
+    EXPECT_EQ(p.committable(), 7_src);
+    const auto from = p.finish_rewind();
+    ASSERT_TRUE(from.has_value());
+    EXPECT_EQ(*from, 7_src);
+    EXPECT_FALSE(p.rewinding());
+    // and once copied again, the commit moves on
+    for (auto o : {7_src, 8_src}) p.record(o);
+    p.ack(7_src);
+    p.ack(8_src);
+    EXPECT_EQ(p.committable(), 9_src);
+}
+
+TEST(PartitionProgress, ARewindBeforeAnyAcknowledgementResumesAtTheStart) {
+    PartitionProgress p("orders", 0, "primary.orders");
+    p.reset(40_src, false);
+    p.record(40_src);
+    p.begin_rewind();
+    p.purged(40_src);
+    EXPECT_EQ(p.committable(), std::nullopt);
+    const auto from = p.finish_rewind();
+    ASSERT_TRUE(from.has_value());
+    EXPECT_EQ(*from, 40_src);
 }
 
 }  // namespace
