@@ -4,6 +4,8 @@
 #   scripts/install-deps.sh              install missing packages (no-op when all are there)
 #   scripts/install-deps.sh --check      only list missing packages; exit 1 if any
 #   scripts/install-deps.sh --fetch-kafka  also pre-fetch the test harness's Kafka jars (Maven)
+#   scripts/install-deps.sh --build-only   only what building kmirror needs, no test tools
+#                                          (the container image's build stage)
 #
 # Idempotent. Runs apt-get (through sudo when not root), and `apt-get update`
 # only when something is missing. librdkafka >= 2.8 is not among Debian 12's
@@ -11,14 +13,18 @@
 # source package (once; the .debs are cached) and installs it.
 set -euo pipefail
 
-packages=(
+build_packages=(
     # build
     build-essential cmake ninja-build pkg-config
     # libraries
     libboost-dev prometheus-cpp-dev libyaml-cpp-dev libsqlite3-dev
-    libspdlog-dev libsystemd-dev libgtest-dev libgmock-dev
+    libspdlog-dev libsystemd-dev
     # librdkafka's own runtime libraries, for linking it statically
     libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev libcurl4-openssl-dev
+)
+test_packages=(
+    # unit tests
+    libgtest-dev libgmock-dev
     # integration tests: kcat, a JDK + Maven for real Kafka brokers
     # (tests/harness/fetch-kafka.sh) and MirrorMaker 2's client
     # (tests/harness/mm2-client.sh compiles it), python3 (free ports), the Prometheus
@@ -31,12 +37,14 @@ packages=(
 
 check_only=false
 fetch_kafka=false
+build_only=false
 for arg in "$@"; do
     case "$arg" in
     --check) check_only=true ;;
     --fetch-kafka) fetch_kafka=true ;;
+    --build-only) build_only=true ;;
     -h | --help)
-        sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -45,6 +53,8 @@ for arg in "$@"; do
         ;;
     esac
 done
+packages=("${build_packages[@]}")
+$build_only || packages+=("${test_packages[@]}")
 
 # One dpkg-query for all packages: "ii" in the status means installed.
 declare -A installed=()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh: install dependencies, build, and run every test.
 #   1. unit tests (no broker) under AddressSanitizer + UBSan (Debug build);
-#   2. unit and integration tests (real Kafka clusters from tests/harness)
-#      on the release build; integration binaries run in parallel.
+#   2. unit, integration and deploy tests (real Kafka clusters from
+#      tests/harness; the .deb, the Helm chart, the container image) on the
+#      release build; integration binaries run in parallel.
 # Options: --unit-only   skip the integration tests
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,6 +21,21 @@ $unit_only || tests/harness/fetch-kafka.sh --mm2 >/dev/null
 # helm (built with Go) and kubernetes-validate for the chart's tests (tests/chart):
 # built once up front, not inside a ctest entry racing the Kafka tests for CPU.
 $unit_only || scripts/helm.sh >/dev/null
+# The container image (tests/image): podman, a local debian:12-slim when there
+# is none, and the image, built once up front (minutes: kmirror is compiled
+# inside) for the same reason; ctest's image_build then finds it cached.
+# Exit 77: not root, and tests/image is skipped.
+if ! $unit_only; then
+    echo "== container image (scripts/image.sh, log in build/image.log)"
+    mkdir -p build
+    rc=0
+    scripts/image.sh >build/image.log 2>&1 || rc=$?
+    if ((rc != 0 && rc != 77)); then
+        tail -40 build/image.log
+        exit "$rc"
+    fi
+    grep '^image.sh: ' build/image.log
+fi
 
 echo "== unit tests under ASan/UBSan"
 scripts/build.sh asan

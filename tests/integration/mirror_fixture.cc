@@ -419,12 +419,12 @@ int KmirrorProcess::wait_exit(std::chrono::milliseconds timeout) {
     return code;
 }
 
-int KmirrorProcess::http_port() const {
-    // From the last "... (port N)" line ("http on ...", "kmirror ready: ..."): the latest run.
-    const auto text = log();
-    const auto at = text.rfind("(port ");
+int KmirrorProcess::http_port() const { return http_port_in(log()); }
+
+int http_port_in(const std::string& log) {
+    const auto at = log.rfind("(port ");
     if (at == std::string::npos) return 0;
-    return std::atoi(text.c_str() + at + 6);
+    return std::atoi(log.c_str() + at + 6);
 }
 
 std::string KmirrorProcess::log() const {

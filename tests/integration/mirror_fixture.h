@@ -141,6 +141,10 @@ private:
     int exit_code_ = -1;
 };
 
+/// The HTTP port in a kmirror log: that of its last "... (port N)" line
+/// ("http on ...", "kmirror ready: ..."), i.e. of the latest run; 0 if none.
+int http_port_in(const std::string& log);
+
 /// The value of one series (name and labels, e.g. `kmirror_records_total{...}`)
 /// in a /metrics text; nullopt when absent. Matches whole series only, never
 /// a HELP line that mentions it.

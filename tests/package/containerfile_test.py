@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """containerfile_test.py SOURCE_DIR: static checks of the Containerfile.
 
-No container engine runs on the build machines, so the image is not built
-here. What is checked instead, on the instructions themselves:
+The image itself is built and run by tests/image (image_build, image_test;
+root and podman). These checks need neither, and say what is wrong in the
+instructions themselves:
 
 * two stages: `FROM debian:12 AS build` installs the build dependencies with
   scripts/install-deps.sh and builds kmirror; the runtime stage is
@@ -14,6 +15,8 @@ here. What is checked instead, on the instructions themselves:
   directory /var/lib/kmirror belongs to group 0 and group 0 may write it
   (OpenShift's arbitrary UIDs run in group 0), and it is a VOLUME;
 * ENTRYPOINT is /usr/bin/kmirror (exec form);
+* the version label's default (ARG KMIRROR_VERSION) is CMakeLists.txt's
+  project version: scripts/image.sh does not pass it, so it must be right;
 * .containerignore and .dockerignore keep build trees out of the context.
 """
 
@@ -143,12 +146,21 @@ def main():
     check(isinstance(entry, list) and entry[:1] == ["/usr/bin/kmirror"],
           f"ENTRYPOINT [\"/usr/bin/kmirror\"] in exec form: {entrypoints}")
 
+    project = re.search(r"project\(kmirror VERSION ([0-9.]+)", (src / "CMakeLists.txt").read_text())
+    args = [a for k, a in run if k == "ARG" and a.startswith("KMIRROR_VERSION=")]
+    check(project is not None and args == [f"KMIRROR_VERSION={project.group(1)}"],
+          f"runtime stage ARG KMIRROR_VERSION is the project version "
+          f"{project.group(1) if project else '?'}: {args}")
+    labels = " ".join(a for k, a in run if k == "LABEL")
+    check('org.opencontainers.image.version="${KMIRROR_VERSION}"' in labels,
+          "the version label is ARG KMIRROR_VERSION")
+
     for name in (".containerignore", ".dockerignore"):
         path = src / name
         lines = path.read_text().splitlines() if path.exists() else []
         check("build/" in lines, f"{name} keeps build/ out of the build context")
 
-    print("note: the image itself is not built here (no container engine on this machine)")
+    print("note: the image itself is built and run by tests/image (ctest image_build, image_test)")
 
 
 if __name__ == "__main__":
