@@ -65,6 +65,14 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+void expect_within(std::chrono::steady_clock::time_point start, std::chrono::milliseconds limit,
+                   const std::string& what) {
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    EXPECT_LE(took, limit) << what << ": took " << took.count() << " ms, more than "
+                           << limit.count() << " ms (a real bound, not scaled)";
+}
+
 std::string unique_name(const std::string& base) {
     static std::atomic<int> n{0};
     return base + "-" + std::to_string(::getpid()) + "-" + std::to_string(n.fetch_add(1));

@@ -21,6 +21,13 @@ namespace kmirror::test {
 std::chrono::steady_clock::time_point deadline_in(std::chrono::milliseconds d);
 /// Seconds from `start` to now, for MEASURE lines.
 double seconds_since(std::chrono::steady_clock::time_point start);
+/// Fails the test (non-fatally) when more than `limit` passed since `start`.
+/// NOT stretched by KMIRROR_TEST_TIMEOUT_SCALE: for limits that are a promise
+/// of the product or a bound outside it (a refused password named within
+/// 30 s, systemd's stop timeout, Kafka's session timeout), which a loaded
+/// machine does not move. Waits before it may be scaled; this is the check.
+void expect_within(std::chrono::steady_clock::time_point start, std::chrono::milliseconds limit,
+                   const std::string& what);
 /// A name no other test (or test binary) uses: base-<pid>-<n>.
 std::string unique_name(const std::string& base);
 

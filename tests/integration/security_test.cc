@@ -169,6 +169,7 @@ TEST_P(ScramSource, AWrongPasswordIsReportedByClusterWithinThirtySecondsAndKeeps
     ASSERT_TRUE(harness::wait_until([&] { return kmirror.log().find(expected) != std::string::npos; },
                                     30s, "the authentication error in the log"))
         << kmirror.log();
+    expect_within(started, 30s, "the authentication error in the log");
     std::cout << "[ MEASURE  ] authentication failure reported after "
               << std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::steady_clock::now() - started)
@@ -199,8 +200,10 @@ TEST_P(ScramSource, AWrongPasswordEndsKmirrorWithExitCodeOneUnderFailFast) {
     KmirrorProcess kmirror(config(topic, topic), "failfast");
     kmirror.set_env("KMIRROR_TEST_PRIMARY_PASSWORD", "wrong");
     kmirror.add_run_argument("--fail-fast");
+    const auto started = std::chrono::steady_clock::now();
     kmirror.start();
     EXPECT_EQ(kmirror.wait_exit(30s), 1) << kmirror.log();
+    expect_within(started, 30s, "exit 1 under --fail-fast");
     EXPECT_NE(kmirror.log().find("source cluster 'primary' at " + source().bootstrap() +
                                  " refused kmirror: authentication failed"),
               std::string::npos)
@@ -607,8 +610,10 @@ TEST_F(OAuthBearer, AWrongClientSecretIsReportedByClusterWithinThirtySeconds) {
     KmirrorProcess kmirror(config(topic, /*security_section=*/false), "oauth-bad");
     kmirror.set_env("KMIRROR_TEST_OIDC_SECRET", "not-the-secret");
     kmirror.add_run_argument("--fail-fast");
+    const auto started = std::chrono::steady_clock::now();
     kmirror.start();
     EXPECT_EQ(kmirror.wait_exit(30s), 1) << kmirror.log();
+    expect_within(started, 30s, "the refused client secret reported (exit 1 under --fail-fast)");
     EXPECT_NE(kmirror.log().find("source cluster 'primary' at " + source_->bootstrap() +
                                  " refused kmirror: authentication failed"),
               std::string::npos)
