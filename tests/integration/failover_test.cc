@@ -149,12 +149,6 @@ Values all_values(const std::string& topic, int partitions) {
     return read_in_group(source(), unique_name("all"), topic, start);
 }
 
-std::size_t count_values(const Values& values) {
-    std::size_t n = 0;
-    for (const auto& [p, v] : values) n += v.size();
-    return n;
-}
-
 /// Asserts that `before` (read on the source) followed by `after` (read on
 /// the target after failover) is exactly `all`, partition by partition.
 void expect_exactly_the_rest(const Values& all, const Values& before, const Values& after) {
@@ -338,7 +332,10 @@ TEST(Failover, TransactionalTopicWithAbortedTransactionsResumesExactly) {
     ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
     // (the end of a transactional partition is a marker, never committed past
     // by a reader: wait for the records instead)
-    ASSERT_TRUE(wait_for_records(target(), "primary." + topic, count_values(all), 120s))
+    std::map<std::int32_t, std::size_t> committed_per_partition;
+    for (const auto& [p, values] : all) committed_per_partition[p] = values.size();
+    ASSERT_TRUE(wait_for_records_per_partition(target(), "primary." + topic,
+                                               committed_per_partition, 120s))
         << kmirror.log();
     stop(kmirror);
     fail_over(kmirror, topic, group);
@@ -637,7 +634,8 @@ TEST(Failover, RangesOfRecordsDeletedOnTheTargetArePruned) {
         failover_config(topic, topic, "    config_sync_interval: 500ms\n"), "prune");
     kmirror.start();
     ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
-    ASSERT_TRUE(wait_for_records(target(), "primary." + topic, 40, 60s)) << kmirror.log();
+    ASSERT_TRUE(wait_for_records_per_partition(target(), "primary." + topic, {{0, 40}}, 60s))
+        << kmirror.log();
 
     const auto row_count = [&] {
         auto store = checkpoints::OffsetRangeStore::open(kmirror.state_path());

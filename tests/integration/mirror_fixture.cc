@@ -250,6 +250,31 @@ bool wait_for_records(const std::string& bootstrap, const std::string& topic, st
         timeout);
 }
 
+std::map<std::int32_t, std::size_t> records_per_partition(
+    const std::vector<kafka::Record>& records) {
+    std::map<std::int32_t, std::size_t> out;
+    for (const auto& r : records) ++out[r.partition];
+    return out;
+}
+
+bool wait_for_records_per_partition(const std::string& bootstrap, const std::string& topic,
+                                    const std::map<std::int32_t, std::size_t>& counts,
+                                    std::chrono::milliseconds timeout) {
+    return harness::poll_until(
+        [&] {
+            // A new client each round, as above.
+            kafka::Admin admin(settings_for("test", bootstrap));
+            for (const auto& [p, n] : counts) {
+                const auto m = admin.watermarks(topic, p, 5s);
+                if (!m || m.value().second - m.value().first < static_cast<std::int64_t>(n)) {
+                    return false;
+                }
+            }
+            return !counts.empty();
+        },
+        timeout);
+}
+
 bool wait_for_commits_at_end(const std::string& bootstrap, const std::string& group,
                              const std::string& topic, std::chrono::milliseconds timeout) {
     kafka::Consumer consumer(settings_for("test", bootstrap),

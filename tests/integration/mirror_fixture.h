@@ -78,9 +78,20 @@ struct Tally {
 };
 Tally tally(const std::map<std::int32_t, std::vector<TestRecord>>& source_records,
             const std::map<std::int32_t, std::vector<TestRecord>>& target_records);
-/// Waits until the topic holds at least `n` records.
+/// Waits until the topic holds at least `n` records in all: a sum over its
+/// partitions, for "something arrived". Before comparing a snapshot, wait
+/// with wait_for_records_per_partition(): in a sum, a duplicate in one
+/// partition can make up for a record still missing in another.
 bool wait_for_records(const std::string& bootstrap, const std::string& topic, std::size_t n,
                       std::chrono::milliseconds timeout);
+/// How many of `records` go to each partition.
+std::map<std::int32_t, std::size_t> records_per_partition(
+    const std::vector<kafka::Record>& records);
+/// Waits until every partition p in `counts` of the topic holds at least
+/// counts[p] records (high - low watermark; a partition not there yet holds none).
+bool wait_for_records_per_partition(const std::string& bootstrap, const std::string& topic,
+                                    const std::map<std::int32_t, std::size_t>& counts,
+                                    std::chrono::milliseconds timeout);
 /// Waits until group `group` committed the end of every partition of `topic`
 /// on that cluster: everything written so far was mirrored and acknowledged.
 bool wait_for_commits_at_end(const std::string& bootstrap, const std::string& group,
