@@ -25,7 +25,6 @@
 #include "checkpoints/offset_range_store.h"
 #include "kafka/consumer.h"
 #include "kafka/error.h"
-#include "kafka/partition_reader.h"
 #include "kafka/producer.h"
 #include "tests/harness/command.h"
 #include "tests/harness/kafka_cluster.h"
@@ -419,15 +418,7 @@ TEST(Failover, AfterKillNineTranslationIsNeverAheadAndSaysConservative) {
 
 /// The newest checkpoint of `group` per partition in the target's checkpoints topic.
 std::map<std::int32_t, checkpoints::Checkpoint> checkpoints_of(const std::string& group) {
-    std::map<std::int32_t, checkpoints::Checkpoint> out;
-    auto read = kafka::read_partition_to_end(
-        settings_for("test", target()), checkpoints::checkpoints_topic("primary"), 0,
-        unique_name("cp-reader"), 10s, [&](const kafka::Message& m) {
-            auto cp = checkpoints::decode_checkpoint(*kafka::as_chars(m.key()),
-                                                     *kafka::as_chars(m.value()));
-            if (cp && cp.value().group == group) out[cp.value().partition] = cp.value();
-        });
-    return out;
+    return read_checkpoints(target(), "primary", group);
 }
 
 /// Waits until the checkpoints of `group` carry exactly `committed`.

@@ -18,6 +18,7 @@
 
 #include "kafka/consumer.h"
 #include "kafka/error.h"
+#include "kafka/partition_reader.h"
 #include "tests/harness/command.h"
 #include "tests/harness/kafka_cluster.h"
 #include "tests/harness/prometheus.h"
@@ -471,6 +472,20 @@ std::optional<double> series_in(const std::string& metrics, const std::string& s
 std::optional<double> metric_value(const KmirrorProcess& kmirror, const std::string& series) {
     const auto r = harness::http_get("127.0.0.1:" + std::to_string(kmirror.http_port()), "/metrics");
     return r.ok() ? series_in(r.body, series) : std::nullopt;
+}
+
+std::map<std::int32_t, checkpoints::Checkpoint> read_checkpoints(
+    const std::string& target_bootstrap, const std::string& source_alias,
+    const std::string& group) {
+    std::map<std::int32_t, checkpoints::Checkpoint> out;
+    (void)kafka::read_partition_to_end(
+        settings_for("test", target_bootstrap), checkpoints::checkpoints_topic(source_alias), 0,
+        unique_name("cp-reader"), 10s, [&](const kafka::Message& m) {
+            auto cp = checkpoints::decode_checkpoint(*kafka::as_chars(m.key()),
+                                                     *kafka::as_chars(m.value()));
+            if (cp && cp.value().group == group) out[cp.value().partition] = cp.value();
+        });
+    return out;
 }
 
 std::pair<int, std::string> run_kmirror(const std::vector<std::string>& args) {

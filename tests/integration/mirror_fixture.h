@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "checkpoints/mm2_records.h"
 #include "kafka/admin.h"
 #include "kafka/producer.h"
 
@@ -160,6 +161,13 @@ std::optional<double> series_in(const std::string& metrics, const std::string& s
 /// The value of one series of `kmirror`'s /metrics, e.g.
 /// `kmirror_partitions_stopped{flow="f"}`; nullopt when absent or unreachable.
 std::optional<double> metric_value(const KmirrorProcess& kmirror, const std::string& series);
+
+/// The newest checkpoint of `group` per partition in MM2's checkpoints topic
+/// `<source_alias>.checkpoints.internal` on the cluster at `target_bootstrap`,
+/// decoded with kmirror's MM2 codec (empty while there is none).
+std::map<std::int32_t, checkpoints::Checkpoint> read_checkpoints(
+    const std::string& target_bootstrap, const std::string& source_alias,
+    const std::string& group);
 
 /// Runs the kmirror binary to completion: exit code and combined output.
 std::pair<int, std::string> run_kmirror(const std::vector<std::string>& args);
