@@ -89,6 +89,22 @@ void print_tally(const std::string& what, const Tally& t, std::size_t source_rec
               << t.out_of_order << " partitions out of order on the target\n";
 }
 
+// The control of the slow-target test: the partitions moved while the quota
+// still held records back. Had the quota not bitten (a wrong client id, say),
+// the 1.5 MB would all be on the target within seconds, and the rounds of
+// joining and leaving would have moved partitions with nothing waiting: the
+// defect never exercised. This holds whenever the quota binds, whatever
+// kmirror does with a slow target (pause, QUEUE_FULL, a byte budget): it is
+// measured on the target only.
+void expect_quota_still_binding(const std::string& topic, int records) {
+    const auto copied = count(read_topic(target(), "primary." + topic));
+    std::cout << "[ MEASURE  ] slow target: " << copied << " of " << records
+              << " records on the target when the quota was lifted\n";
+    EXPECT_LT(copied, static_cast<std::size_t>(records))
+        << "every record was copied before the quota was lifted: it did not slow the target "
+           "down, or the rounds took longer than the copy at the quota";
+}
+
 // Defect 1: QUEUE_FULL paused every partition of a worker and kept the record
 // in a backlog; a cooperative rebalance that took that record's partition
 // emptied the backlog, and nothing resumed the rest: mirroring stopped until
@@ -143,6 +159,7 @@ TEST(Faults, SlowTargetWithInstancesJoiningAndLeavingLeavesNoPartitionPaused) {
             "the first instance got the partitions back"))
             << first.log();
     }
+    expect_quota_still_binding(topic, kRecords);
     auto remove = quota;
     remove.insert(remove.end(), {"--alter", "--delete-config", "producer_byte_rate"});
     configure_target(remove);
