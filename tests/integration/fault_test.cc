@@ -72,15 +72,20 @@ std::map<std::int32_t, std::size_t> counts(const std::string& bootstrap, const s
     return out;
 }
 
-/// How many partitions the workers logged as assigned in `log` from `from` on.
-int partitions_assigned(const std::string& log, std::size_t from) {
-    static const std::regex line("worker [0-9]+ assigned ([0-9]+) partition");
+/// How many partitions the workers logged as `verb` ("assigned", "released")
+/// in `log` from `from` on.
+int partitions_logged(const std::string& log, std::size_t from, const std::string& verb) {
+    const std::regex line("worker [0-9]+ " + verb + " ([0-9]+) partition");
     int n = 0;
     const auto tail = log.substr(std::min(from, log.size()));
     for (std::sregex_iterator it(tail.begin(), tail.end(), line), end; it != end; ++it) {
         n += std::stoi((*it)[1]);
     }
     return n;
+}
+
+int partitions_assigned(const std::string& log, std::size_t from) {
+    return partitions_logged(log, from, "assigned");
 }
 
 void print_tally(const std::string& what, const Tally& t, std::size_t source_records) {
@@ -148,7 +153,7 @@ TEST(Faults, SlowTargetWithInstancesJoiningAndLeavingLeavesNoPartitionPaused) {
         ASSERT_TRUE(harness::wait_until(
             [&] {
                 return partitions_assigned(second.log(), 0) > 0 &&
-                       first.log().find("released", mark) != std::string::npos;
+                       partitions_logged(first.log(), mark, "released") > 0;
             },
             60s, "the second instance took partitions from the first"))
             << first.log() << second.log();

@@ -474,6 +474,32 @@ std::optional<double> metric_value(const KmirrorProcess& kmirror, const std::str
     return r.ok() ? series_in(r.body, series) : std::nullopt;
 }
 
+std::optional<std::map<std::string, FlowStatus>> status_flows(const KmirrorProcess& kmirror) {
+    const auto r = harness::http_get("127.0.0.1:" + std::to_string(kmirror.http_port()), "/status");
+    if (!r.ok()) return std::nullopt;
+    std::map<std::string, FlowStatus> out;
+    try {
+        boost::property_tree::ptree tree;
+        std::istringstream in(r.body);
+        boost::property_tree::read_json(in, tree);
+        for (const auto& [unused, flow] : tree.get_child("flows")) {
+            FlowStatus f;
+            f.name = flow.get<std::string>("name");
+            f.ready = flow.get<bool>("ready");
+            f.assigned_partitions = flow.get<std::int64_t>("assigned_partitions");
+            for (const auto& [unused2, p] : flow.get_child("partitions")) {
+                f.partitions.emplace_back(p.get<std::string>("topic"),
+                                          p.get<std::int32_t>("partition"));
+            }
+            out[f.name] = std::move(f);
+        }
+    } catch (const boost::property_tree::ptree_error& e) {
+        ADD_FAILURE() << "/status is not the JSON expected: " << e.what() << "\n" << r.body;
+        return std::nullopt;
+    }
+    return out;
+}
+
 std::map<std::int32_t, checkpoints::Checkpoint> read_checkpoints(
     const std::string& target_bootstrap, const std::string& source_alias,
     const std::string& group) {

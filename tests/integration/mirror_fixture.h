@@ -162,6 +162,18 @@ std::optional<double> series_in(const std::string& metrics, const std::string& s
 /// `kmirror_partitions_stopped{flow="f"}`; nullopt when absent or unreachable.
 std::optional<double> metric_value(const KmirrorProcess& kmirror, const std::string& series);
 
+/// What /status says of one flow (the fields tests check).
+struct FlowStatus {
+    std::string name;
+    bool ready = false;
+    std::int64_t assigned_partitions = -1;
+    /// (source topic, partition) of every partition listed.
+    std::vector<std::pair<std::string, std::int32_t>> partitions;
+};
+/// kmirror's /status, parsed, by flow name; nullopt (never an empty map) when
+/// the request failed or the body is not the JSON expected.
+std::optional<std::map<std::string, FlowStatus>> status_flows(const KmirrorProcess& kmirror);
+
 /// The newest checkpoint of `group` per partition in MM2's checkpoints topic
 /// `<source_alias>.checkpoints.internal` on the cluster at `target_bootstrap`,
 /// decoded with kmirror's MM2 codec (empty while there is none).

@@ -173,13 +173,13 @@ TEST(Notify, ReadyOnlyOnceEveryFlowIsAssignedThenStatusWatchdogAndStopping) {
     // heartbeats topic is created on the source when a flow starts). READY
     // needs one partition per flow: when fb started before `b` was created,
     // discovery adds b's partitions a moment after READY.
-    EXPECT_TRUE(harness::wait_until(
-        [&] {
-            return get(kmirror, "/status").body.find("\"assigned_partitions\":4") !=
-                   std::string::npos;
-        },
-        30s, "fb assigned its 4 partitions"))
-        << get(kmirror, "/status").body;
+    const auto fb_assigned = [&]() -> std::int64_t {
+        const auto flows = status_flows(kmirror);
+        return flows && flows->contains("fb") ? flows->at("fb").assigned_partitions : -1;
+    };
+    EXPECT_TRUE(harness::wait_until([&] { return fb_assigned() == 4; }, 30s,
+                                    "fb assigned its 4 partitions"))
+        << "fb: " << fb_assigned() << "\n" << get(kmirror, "/status").body;
     ASSERT_TRUE(harness::wait_until(
         [&] { return notify.first("STATUS=mirroring: 2 flows, 7 partitions").has_value(); }, 30s,
         "STATUS=mirroring: 2 flows, 7 partitions"))
