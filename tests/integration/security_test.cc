@@ -447,9 +447,14 @@ TEST_F(Secured, MirrorsFromSaslSslToMutualTlsWithOnlyTheDocumentedAcls) {
         EXPECT_EQ(log.find(denied), std::string::npos) << denied << "\n" << kmirror.log();
     }
     // and the password shows nowhere: not in the log, /status or /metrics
+    // (each answered in full: 200, /status and /metrics naming the flow)
     const auto address = "127.0.0.1:" + std::to_string(kmirror.http_port());
-    for (const auto* path : {"/status", "/metrics", "/readyz"}) {
+    for (const std::string path : {"/status", "/metrics", "/readyz"}) {
         const auto r = harness::http_get(address, path);
+        ASSERT_EQ(r.status, 200) << path << ": " << r.error << r.body;
+        if (path != "/readyz") {
+            EXPECT_NE(r.body.find(topic), std::string::npos) << r.body;
+        }
         EXPECT_EQ(r.body.find(kMirrorUser.password), std::string::npos) << path;
     }
     kmirror.signal(SIGTERM);
