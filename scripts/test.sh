@@ -5,6 +5,16 @@
 #      tests/harness; the .deb, the Helm chart, the container image) on the
 #      release build; integration binaries run in parallel.
 # Options: --unit-only   skip the integration tests
+#
+# KMIRROR_TEST_TIMEOUT_SCALE (tests/harness/wait.h) stretches every test wait
+# and every limit that load can move; bounds that are real (systemd's stop
+# timeout, Kafka's session timeout, a promise such as "within 30 s") are not
+# scaled. Set here per build unless the caller sets it:
+#   ASan/UBSan: 3. A Debug build with ASan runs the fault-injection timing
+#     tests several times slower than release, and ctest runs them -j nproc;
+#   release: 2. The integration binaries run ctest -j nproc, each with its own
+#     two Kafka brokers (JVMs), kmirror processes and often Prometheus, on a
+#     machine with as few as 2 cores: waits take up to twice their idle time.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -40,10 +50,12 @@ fi
 echo "== unit tests under ASan/UBSan"
 scripts/build.sh asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    KMIRROR_TEST_TIMEOUT_SCALE="${KMIRROR_TEST_TIMEOUT_SCALE:-3}" \
     ctest --test-dir build/asan -L unit --output-on-failure -j "$(nproc)"
 
 echo "== release build"
 scripts/build.sh release
+export KMIRROR_TEST_TIMEOUT_SCALE="${KMIRROR_TEST_TIMEOUT_SCALE:-2}"
 if $unit_only; then
     ctest --test-dir build/release -L unit --output-on-failure -j "$(nproc)"
 else

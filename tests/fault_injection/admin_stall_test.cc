@@ -37,6 +37,19 @@ bool done(const std::future<T>& f) {
     return f.wait_for(0s) == std::future_status::ready;
 }
 
+// Whether `answered()` became true while `admin_call` was still under way.
+// No fixed limit: waits until either ends (the admin call ends at TopicSync's
+// own timeout), then checks which came first, so a slow machine (ASan,
+// KMIRROR_TEST_TIMEOUT_SCALE) can neither fail nor pass it by timing alone.
+// The order of the two reads matters: `answered` true and then the call still
+// running means the answer came first.
+template <typename Answered, typename T>
+std::pair<bool, bool> answered_during(Answered&& answered, const std::future<T>& admin_call) {
+    (void)harness::poll_until([&] { return answered() || done(admin_call); }, 2 * kSilence);
+    const bool in_time = answered();
+    return {in_time, !done(admin_call)};
+}
+
 TEST(AdminStall, TopicSyncAnswersTheDataPathWhileEnsurePartitionWaitsForTheSource) {
     // Given a TopicSync that mirrors orders (4 partitions) to source.orders.
     MockCluster source(1);
@@ -62,11 +75,11 @@ TEST(AdminStall, TopicSyncAnswersTheDataPathWhileEnsurePartitionWaitsForTheSourc
     auto ask = std::async(std::launch::async, [&] {
         return std::pair{topics.target_topic("orders"), topics.has_target_partition("orders", 3)};
     });
-    const bool answered = ask.wait_for(harness::scaled(1s)) == std::future_status::ready;
-    const bool admin_call_under_way = !done(grow);
+    const auto [answered, admin_call_under_way] =
+        answered_during([&] { return done(ask); }, grow);
     EXPECT_TRUE(answered && admin_call_under_way)
         << "target_topic() and has_target_partition() waited for ensure_partition()'s admin "
-           "call (answered within 1 s: "
+           "call (answered: "
         << answered << "; the admin call still under way then: " << admin_call_under_way << ")";
     EXPECT_EQ(ask.get(), std::pair(std::string("source.orders"), true));
     EXPECT_FALSE(grow.get()) << "the source answered a Metadata request it was told to sit on";
@@ -115,10 +128,8 @@ TEST(AdminStall, AFlowKeepsMirroringWhileEnsurePartitionWaitsForTheSource) {
 
     // Then the flow mirrors them, the target acknowledging each, while the
     // admin call is still under way.
-    const bool mirrored = harness::wait_until(
-        [&] { return flow.stats().records.load() >= 80; }, 5s,
-        "the next 40 records mirrored while ensure_partition() waits for the source");
-    const bool admin_call_under_way = !done(grow);
+    const auto [mirrored, admin_call_under_way] =
+        answered_during([&] { return flow.stats().records.load() >= 80; }, grow);
     EXPECT_TRUE(mirrored && admin_call_under_way)
         << "the flow stopped mirroring for the length of one admin call (mirrored: "
         << flow.stats().records.load() << " of 80; the admin call still under way then: "

@@ -18,6 +18,7 @@
 
 #include "kafka/consumer.h"
 #include "kafka/error.h"
+#include "kafka/partition_reader.h"
 #include "tests/harness/command.h"
 #include "tests/harness/kafka_cluster.h"
 #include "tests/harness/prometheus.h"
@@ -68,6 +69,14 @@ std::chrono::steady_clock::time_point deadline_in(std::chrono::milliseconds d) {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void expect_within(std::chrono::steady_clock::time_point start, std::chrono::milliseconds limit,
+                   const std::string& what) {
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    EXPECT_LE(took, limit) << what << ": took " << took.count() << " ms, more than "
+                           << limit.count() << " ms (a real bound, not scaled)";
 }
 
 std::string unique_name(const std::string& base) {
@@ -243,6 +252,31 @@ bool wait_for_records(const std::string& bootstrap, const std::string& topic, st
                 }
             }
             return partitions > 0 && total >= n;
+        },
+        timeout);
+}
+
+std::map<std::int32_t, std::size_t> records_per_partition(
+    const std::vector<kafka::Record>& records) {
+    std::map<std::int32_t, std::size_t> out;
+    for (const auto& r : records) ++out[r.partition];
+    return out;
+}
+
+bool wait_for_records_per_partition(const std::string& bootstrap, const std::string& topic,
+                                    const std::map<std::int32_t, std::size_t>& counts,
+                                    std::chrono::milliseconds timeout) {
+    return harness::poll_until(
+        [&] {
+            // A new client each round, as above.
+            kafka::Admin admin(settings_for("test", bootstrap));
+            for (const auto& [p, n] : counts) {
+                const auto m = admin.watermarks(topic, p, 5s);
+                if (!m || m.value().second - m.value().first < static_cast<std::int64_t>(n)) {
+                    return false;
+                }
+            }
+            return !counts.empty();
         },
         timeout);
 }
@@ -443,6 +477,46 @@ std::optional<double> series_in(const std::string& metrics, const std::string& s
 std::optional<double> metric_value(const KmirrorProcess& kmirror, const std::string& series) {
     const auto r = harness::http_get("127.0.0.1:" + std::to_string(kmirror.http_port()), "/metrics");
     return r.ok() ? series_in(r.body, series) : std::nullopt;
+}
+
+std::optional<std::map<std::string, FlowStatus>> status_flows(const KmirrorProcess& kmirror) {
+    const auto r = harness::http_get("127.0.0.1:" + std::to_string(kmirror.http_port()), "/status");
+    if (!r.ok()) return std::nullopt;
+    std::map<std::string, FlowStatus> out;
+    try {
+        boost::property_tree::ptree tree;
+        std::istringstream in(r.body);
+        boost::property_tree::read_json(in, tree);
+        for (const auto& [unused, flow] : tree.get_child("flows")) {
+            FlowStatus f;
+            f.name = flow.get<std::string>("name");
+            f.ready = flow.get<bool>("ready");
+            f.assigned_partitions = flow.get<std::int64_t>("assigned_partitions");
+            for (const auto& [unused2, p] : flow.get_child("partitions")) {
+                f.partitions.emplace_back(p.get<std::string>("topic"),
+                                          p.get<std::int32_t>("partition"));
+            }
+            out[f.name] = std::move(f);
+        }
+    } catch (const boost::property_tree::ptree_error& e) {
+        ADD_FAILURE() << "/status is not the JSON expected: " << e.what() << "\n" << r.body;
+        return std::nullopt;
+    }
+    return out;
+}
+
+std::map<std::int32_t, checkpoints::Checkpoint> read_checkpoints(
+    const std::string& target_bootstrap, const std::string& source_alias,
+    const std::string& group) {
+    std::map<std::int32_t, checkpoints::Checkpoint> out;
+    (void)kafka::read_partition_to_end(
+        settings_for("test", target_bootstrap), checkpoints::checkpoints_topic(source_alias), 0,
+        unique_name("cp-reader"), 10s, [&](const kafka::Message& m) {
+            auto cp = checkpoints::decode_checkpoint(*kafka::as_chars(m.key()),
+                                                     *kafka::as_chars(m.value()));
+            if (cp && cp.value().group == group) out[cp.value().partition] = cp.value();
+        });
+    return out;
 }
 
 std::pair<int, std::string> run_kmirror(const std::vector<std::string>& args) {

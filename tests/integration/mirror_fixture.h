@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "checkpoints/mm2_records.h"
 #include "kafka/admin.h"
 #include "kafka/producer.h"
 
@@ -25,6 +26,13 @@ const char* kmirror_binary();
 std::chrono::steady_clock::time_point deadline_in(std::chrono::milliseconds d);
 /// Seconds from `start` to now, for MEASURE lines.
 double seconds_since(std::chrono::steady_clock::time_point start);
+/// Fails the test (non-fatally) when more than `limit` passed since `start`.
+/// NOT stretched by KMIRROR_TEST_TIMEOUT_SCALE: for limits that are a promise
+/// of the product or a bound outside it (a refused password named within
+/// 30 s, systemd's stop timeout, Kafka's session timeout), which a loaded
+/// machine does not move. Waits before it may be scaled; this is the check.
+void expect_within(std::chrono::steady_clock::time_point start, std::chrono::milliseconds limit,
+                   const std::string& what);
 /// A name no other test (or test binary) uses: base-<pid>-<n>.
 std::string unique_name(const std::string& base);
 
@@ -75,9 +83,20 @@ struct Tally {
 };
 Tally tally(const std::map<std::int32_t, std::vector<TestRecord>>& source_records,
             const std::map<std::int32_t, std::vector<TestRecord>>& target_records);
-/// Waits until the topic holds at least `n` records.
+/// Waits until the topic holds at least `n` records in all: a sum over its
+/// partitions, for "something arrived". Before comparing a snapshot, wait
+/// with wait_for_records_per_partition(): in a sum, a duplicate in one
+/// partition can make up for a record still missing in another.
 bool wait_for_records(const std::string& bootstrap, const std::string& topic, std::size_t n,
                       std::chrono::milliseconds timeout);
+/// How many of `records` go to each partition.
+std::map<std::int32_t, std::size_t> records_per_partition(
+    const std::vector<kafka::Record>& records);
+/// Waits until every partition p in `counts` of the topic holds at least
+/// counts[p] records (high - low watermark; a partition not there yet holds none).
+bool wait_for_records_per_partition(const std::string& bootstrap, const std::string& topic,
+                                    const std::map<std::int32_t, std::size_t>& counts,
+                                    std::chrono::milliseconds timeout);
 /// Waits until group `group` committed the end of every partition of `topic`
 /// on that cluster: everything written so far was mirrored and acknowledged.
 bool wait_for_commits_at_end(const std::string& bootstrap, const std::string& group,
@@ -152,6 +171,25 @@ std::optional<double> series_in(const std::string& metrics, const std::string& s
 /// The value of one series of `kmirror`'s /metrics, e.g.
 /// `kmirror_partitions_stopped{flow="f"}`; nullopt when absent or unreachable.
 std::optional<double> metric_value(const KmirrorProcess& kmirror, const std::string& series);
+
+/// What /status says of one flow (the fields tests check).
+struct FlowStatus {
+    std::string name;
+    bool ready = false;
+    std::int64_t assigned_partitions = -1;
+    /// (source topic, partition) of every partition listed.
+    std::vector<std::pair<std::string, std::int32_t>> partitions;
+};
+/// kmirror's /status, parsed, by flow name; nullopt (never an empty map) when
+/// the request failed or the body is not the JSON expected.
+std::optional<std::map<std::string, FlowStatus>> status_flows(const KmirrorProcess& kmirror);
+
+/// The newest checkpoint of `group` per partition in MM2's checkpoints topic
+/// `<source_alias>.checkpoints.internal` on the cluster at `target_bootstrap`,
+/// decoded with kmirror's MM2 codec (empty while there is none).
+std::map<std::int32_t, checkpoints::Checkpoint> read_checkpoints(
+    const std::string& target_bootstrap, const std::string& source_alias,
+    const std::string& group);
 
 /// Runs the kmirror binary to completion: exit code and combined output.
 std::pair<int, std::string> run_kmirror(const std::vector<std::string>& args);

@@ -5,6 +5,9 @@
 #include <signal.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <regex>
 #include <thread>
 
@@ -116,7 +119,9 @@ TEST_F(Observability, EndpointSurvivesMalformedRequestsAndFiftyClientsWhileMirro
         const auto r = harness::run_command(
             {"bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(kmirror_->http_port()) +
                                "; printf '" + std::string(garbage) + "' >&3; timeout 5 cat <&3"});
-        EXPECT_NE(r.output.find("400"), std::string::npos) << r.output;
+        // (the status line itself: "400" anywhere in the reply would not do)
+        EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(^HTTP/1\.[01] 400 )")))
+            << r.output;
     }
     const auto before = count(read_topic(target(), "primary." + *base_ + "-orders"));
     produce_orders(3000);
@@ -190,11 +195,47 @@ TEST_F(Observability, PrometheusEvaluatesEveryDashboardAndAlertExpression) {
     EXPECT_GT(evaluated, 20);
 }
 
+// A copy of the rules file whose `alert`'s `for:` is `for_` instead, in the
+// temporary directory; empty (with a test failure) when the rule or its
+// `for:` is not found.
+std::string rules_with_for(const std::string& alert, const std::string& for_) {
+    std::ifstream in(kRules);
+    std::string rules((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto rule = rules.find("- alert: " + alert + "\n");
+    const auto next = rules.find("- alert: ", rule + 1);  // npos for the last rule
+    const auto at = rule == std::string::npos ? rule : rules.find(" for: ", rule);
+    if (at == std::string::npos || at > next) {
+        ADD_FAILURE() << "no `for:` of alert " << alert << " in " << kRules;
+        return "";
+    }
+    rules.replace(at, rules.find('\n', at) - at, " for: " + for_);
+    const auto path = std::filesystem::temp_directory_path() / (unique_name("rules") + ".yaml");
+    std::ofstream(path) << rules;
+    return path.string();
+}
+
 // Last: it stops the target cluster of this binary.
 TEST_F(Observability, TargetOutageRaisesLagAndTheGapAlertThenRecovers) {
     const auto address = http_address(*kmirror_);
     ASSERT_TRUE(harness::poll_until([&] { return harness::http_get(address, "/readyz").ok(); }, 60s));
-    auto prometheus = harness::PrometheusServer::start(unique_name("prom"), {address}, {kRules});
+    // The shipped rules, but the gap alert's `for: 5m` is 5 s: the alert
+    // itself (expression, `for`, grouping and labels) must fire during the
+    // outage and resolve after it, not just its expression become true.
+    const auto short_rules = rules_with_for("KmirrorReplicationGapHigh", "5s");
+    ASSERT_FALSE(short_rules.empty());
+    struct Remove {
+        std::string path;
+        ~Remove() { std::filesystem::remove(path); }
+    } remove_short_rules{short_rules};
+    auto prometheus =
+        harness::PrometheusServer::start(unique_name("prom"), {address}, {short_rules});
+    const auto gap_alert = "ALERTS{alertname=\"KmirrorReplicationGapHigh\",alertstate=\"firing\","
+                           "job=\"kmirror\",flow=\"" + *base_ + "\"}";
+    // (-1: the query failed, which is neither firing nor resolved)
+    const auto firing = [&] {
+        const auto r = harness::query(prometheus->address(), gap_alert);
+        return r.ok ? r.series : -1;
+    };
     const auto gap_rule = [&] {
         for (const auto& q : harness::rule_queries(kRules)) {
             if (q.origin.find("KmirrorReplicationGapHigh") != std::string::npos) return q.expr;
@@ -223,6 +264,8 @@ TEST_F(Observability, TargetOutageRaisesLagAndTheGapAlertThenRecovers) {
     EXPECT_TRUE(harness::poll_until(
         [&] { return harness::query(prometheus->address(), gap_rule).series > 0; }, 120s))
         << "the gap alert's expression did not become true";
+    EXPECT_TRUE(harness::poll_until([&] { return firing() == 1; }, 30s))
+        << "the gap alert did not fire: " << gap_alert << " has " << firing() << " series";
     EXPECT_EQ(harness::http_get(address, "/readyz").status, 503);
     std::cout << "[ MEASURE  ] during the outage: lag " << value(orders_lag) << " records, "
               << value("max(kmirror_lag_seconds)") << " s, heartbeat age "
@@ -235,6 +278,8 @@ TEST_F(Observability, TargetOutageRaisesLagAndTheGapAlertThenRecovers) {
         << harness::http_get(address, "/readyz").body;
     EXPECT_TRUE(harness::poll_until([&] { return value(orders_lag) == 0; }, 90s))
         << "lag did not fall back: " << value(orders_lag);
+    EXPECT_TRUE(harness::poll_until([&] { return firing() == 0; }, 60s))
+        << "the gap alert still fires after the outage";
     EXPECT_TRUE(harness::poll_until(
         [&] {
             return value("max(kmirror_heartbeat_age_seconds{flow=\"" + *base_ + "\"})") <

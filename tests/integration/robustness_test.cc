@@ -250,7 +250,9 @@ TEST(Robustness, SigtermWithTheTargetDownExitsWithinTheShutdownTimeout) {
               << took.count() << " ms (shutdown.timeout 20000 ms)\n";
     harness::target().start_again();
     EXPECT_EQ(code, 0) << kmirror.log();
-    EXPECT_LE(took, harness::scaled(22s)) << kmirror.log();
+    // systemd's stop timeout is sized on this bound and a loaded machine does
+    // not stretch it: not scaled.
+    EXPECT_LE(took, 22s) << kmirror.log();
     EXPECT_NE(kmirror.log().find("will be mirrored again after restart"), std::string::npos);
 
     kmirror.start();
@@ -398,12 +400,13 @@ TEST(Robustness, UnreachableClusterIsReportedByNameWithinThirtySeconds) {
     const auto started = std::chrono::steady_clock::now();
     kmirror.start();
     const int code = kmirror.wait_exit(30s);
-    const auto took = std::chrono::duration_cast<std::chrono::seconds>(
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     EXPECT_EQ(code, 1) << kmirror.log();
     EXPECT_NE(kmirror.log().find("target cluster 'dr' at 127.0.0.1:1"), std::string::npos)
         << kmirror.log();
-    std::cout << "[ MEASURE  ] unreachable cluster reported after " << took.count() << " s\n";
+    std::cout << "[ MEASURE  ] unreachable cluster reported after " << took.count() << " ms\n";
+    EXPECT_LE(took, 30s) << "the unreachable cluster reported late (a promise: not scaled)";
 }
 
 }  // namespace

@@ -169,6 +169,7 @@ TEST_P(ScramSource, AWrongPasswordIsReportedByClusterWithinThirtySecondsAndKeeps
     ASSERT_TRUE(harness::wait_until([&] { return kmirror.log().find(expected) != std::string::npos; },
                                     30s, "the authentication error in the log"))
         << kmirror.log();
+    expect_within(started, 30s, "the authentication error in the log");
     std::cout << "[ MEASURE  ] authentication failure reported after "
               << std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::steady_clock::now() - started)
@@ -199,8 +200,10 @@ TEST_P(ScramSource, AWrongPasswordEndsKmirrorWithExitCodeOneUnderFailFast) {
     KmirrorProcess kmirror(config(topic, topic), "failfast");
     kmirror.set_env("KMIRROR_TEST_PRIMARY_PASSWORD", "wrong");
     kmirror.add_run_argument("--fail-fast");
+    const auto started = std::chrono::steady_clock::now();
     kmirror.start();
     EXPECT_EQ(kmirror.wait_exit(30s), 1) << kmirror.log();
+    expect_within(started, 30s, "exit 1 under --fail-fast");
     EXPECT_NE(kmirror.log().find("source cluster 'primary' at " + source().bootstrap() +
                                  " refused kmirror: authentication failed"),
               std::string::npos)
@@ -393,22 +396,49 @@ TEST_F(Secured, MirrorsFromSaslSslToMutualTlsWithOnlyTheDocumentedAcls) {
     ASSERT_TRUE(wait_for_commits_at_end(source_->bootstrap(), "kmirror." + topic, topic, 120s))
         << kmirror.log();
 
-    // then every record arrived, the group's checkpoint too,
+    // then every record arrived,
     expect_same_records(read_topic(source_->bootstrap(), topic),
                         read_topic(target_->bootstrap(), "primary." + topic));
-    std::string translated;
-    EXPECT_TRUE(harness::wait_until(
+    // the group's checkpoint too, in primary.checkpoints.internal on the
+    // target (each record copied once: target offset = source offset),
+    const std::map<std::int32_t, std::int64_t> committed{{0, 300}, {1, 400}};
+    std::map<std::int32_t, checkpoints::Checkpoint> cps;
+    const auto reached = [&](const auto& answers, const auto& offset_of) {
+        return answers.size() == committed.size() &&
+               std::all_of(committed.begin(), committed.end(), [&](const auto& c) {
+                   const auto it = answers.find(c.first);
+                   return it != answers.end() && offset_of(it->second) == c.second;
+               });
+    };
+    (void)harness::poll_until(
         [&] {
-            auto [code, out] = run_kmirror({"translate", "-c", kmirror.config_path(), "--flow",
-                                            topic, "--group", group});
-            translated = std::move(out);
-            return code == 0 && translated.find("exact") != std::string::npos &&
-                   translated.find("300") != std::string::npos &&
-                   translated.find("400") != std::string::npos;
+            cps = read_checkpoints(target_->bootstrap(), "primary", group);
+            return reached(cps, [](const auto& cp) { return cp.downstream.value(); });
         },
-        60s, "the group translated from its checkpoints"))
-        << translated << "\n"
-        << kmirror.log();
+        60s);
+    ASSERT_EQ(cps.size(), committed.size()) << "checkpoints of " << group << "\n" << kmirror.log();
+    for (const auto& [p, offset] : committed) {
+        ASSERT_TRUE(cps.contains(p)) << "no checkpoint for partition " << p;
+        EXPECT_EQ(cps.at(p).topic, "primary." + topic);  // keyed by the target topic
+        EXPECT_EQ(cps.at(p).upstream.value(), offset) << "partition " << p;
+        EXPECT_EQ(cps.at(p).downstream.value(), offset) << "partition " << p;
+    }
+    // and `kmirror translate` (from the state file, the source being up)
+    // resumes the group exactly there
+    std::map<std::int32_t, CliTranslation> translated;
+    (void)harness::poll_until(
+        [&] {
+            translated = translate(kmirror, topic, group);
+            return reached(translated, [](const auto& t) {
+                return t.exactness == "exact" ? t.target_offset : -1;
+            });
+        },
+        60s);
+    for (const auto& [p, offset] : committed) {
+        ASSERT_TRUE(translated.contains(p)) << "partition " << p << " not translated";
+        EXPECT_EQ(translated.at(p).target_offset, offset) << "partition " << p;
+        EXPECT_EQ(translated.at(p).exactness, "exact") << "partition " << p;
+    }
     // no operation was denied,
     auto log = kmirror.log();
     std::transform(log.begin(), log.end(), log.begin(),
@@ -417,9 +447,14 @@ TEST_F(Secured, MirrorsFromSaslSslToMutualTlsWithOnlyTheDocumentedAcls) {
         EXPECT_EQ(log.find(denied), std::string::npos) << denied << "\n" << kmirror.log();
     }
     // and the password shows nowhere: not in the log, /status or /metrics
+    // (each answered in full: 200, /status and /metrics naming the flow)
     const auto address = "127.0.0.1:" + std::to_string(kmirror.http_port());
-    for (const auto* path : {"/status", "/metrics", "/readyz"}) {
+    for (const std::string path : {"/status", "/metrics", "/readyz"}) {
         const auto r = harness::http_get(address, path);
+        ASSERT_EQ(r.status, 200) << path << ": " << r.error << r.body;
+        if (path != "/readyz") {
+            EXPECT_NE(r.body.find(topic), std::string::npos) << r.body;
+        }
         EXPECT_EQ(r.body.find(kMirrorUser.password), std::string::npos) << path;
     }
     kmirror.signal(SIGTERM);
@@ -607,8 +642,10 @@ TEST_F(OAuthBearer, AWrongClientSecretIsReportedByClusterWithinThirtySeconds) {
     KmirrorProcess kmirror(config(topic, /*security_section=*/false), "oauth-bad");
     kmirror.set_env("KMIRROR_TEST_OIDC_SECRET", "not-the-secret");
     kmirror.add_run_argument("--fail-fast");
+    const auto started = std::chrono::steady_clock::now();
     kmirror.start();
     EXPECT_EQ(kmirror.wait_exit(30s), 1) << kmirror.log();
+    expect_within(started, 30s, "the refused client secret reported (exit 1 under --fail-fast)");
     EXPECT_NE(kmirror.log().find("source cluster 'primary' at " + source_->bootstrap() +
                                  " refused kmirror: authentication failed"),
               std::string::npos)

@@ -47,14 +47,23 @@ TEST(MergedTranslation, APartitionThatMovedBetweenInstancesIsTranslatedFromBothF
 
 TEST(MergedTranslation, OverlappingRowsKeepTheFirstAndNeverGoAhead) {
     // the same file given twice, and a file of an older target generation
+    //   a     source 0..49   -> target 0..49
+    //   old   source 500..504 -> target 10..14   (inside a's rows on the target)
     TempDir dir;
     auto a = store_with(dir.file("a.db"), 0_src, 0_tgt, 50);
     auto old = store_with(dir.file("old.db"), 500_src, 10_tgt, 5);
     EXPECT_EQ(translate_merged({a.get(), a.get()}, "f", "t", 0, 20_src),
               (Translation{20_tgt, Exactness::exact, 0}));
-    const auto tr = translate_merged({a.get(), old.get()}, "f", "t", 0, 20_src);
-    EXPECT_NE(tr.exactness, Exactness::unknown);
-    EXPECT_LE(tr.offset, 20_tgt);
+    // a's row starts first on the target, so it is kept and old's dropped:
+    // source 20 is where a put it, target 20, exactly, in either order
+    EXPECT_EQ(translate_merged({a.get(), old.get()}, "f", "t", 0, 20_src),
+              (Translation{20_tgt, Exactness::exact, 0}));
+    EXPECT_EQ(translate_merged({old.get(), a.get()}, "f", "t", 0, 20_src),
+              (Translation{20_tgt, Exactness::exact, 0}));
+    // and old's row really is dropped: source 502 is past everything known,
+    // so it resumes after a's copy, conservatively, not at 12 where old put it
+    EXPECT_EQ(translate_merged({a.get(), old.get()}, "f", "t", 0, 502_src),
+              (Translation{50_tgt, Exactness::conservative, 0}));
 }
 
 }  // namespace

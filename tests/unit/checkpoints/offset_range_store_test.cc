@@ -500,10 +500,15 @@ TEST(OffsetRangeStore, RecordsFromManyThreadsWhileFlushingAreAllKept) {
     for (std::int32_t p = 0; p < 4; ++p) in_memory.push_back(store->ranges("f", "t", p));
     store.reset();
 
+    // record i is source i + i / 50 at target i: row k is [51k..51k+49] -> 50k
+    std::vector<RangeRow> expected;
+    for (std::int64_t k = 0; k < 40; ++k) {
+        expected.push_back({SourceOffset(51 * k), TargetOffset(50 * k), 50});
+    }
     auto reopened = open_store(path);
     for (std::int32_t p = 0; p < 4; ++p) {
-        EXPECT_EQ(in_memory[static_cast<std::size_t>(p)].size(), 40u);
-        EXPECT_EQ(reopened->ranges("f", "t", p), in_memory[static_cast<std::size_t>(p)]);
+        EXPECT_EQ(in_memory[static_cast<std::size_t>(p)], expected) << "partition " << p;
+        EXPECT_EQ(reopened->ranges("f", "t", p), expected) << "partition " << p;
     }
 }
 
