@@ -2,7 +2,8 @@
 # test.sh: install dependencies, build, and run every test.
 #   1. unit tests (no broker) under AddressSanitizer + UBSan (Debug build);
 #   2. unit and integration tests (real Kafka clusters from tests/harness)
-#      on the release build; integration binaries run in parallel.
+#      on the release build; integration binaries run in parallel;
+#   3. the benchmark's smoke run (bench/run.sh --smoke), so it never rots.
 # Options: --unit-only   skip the integration tests
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,4 +34,8 @@ if $unit_only; then
 else
     echo "== unit and integration tests (real Kafka ${KAFKA_VERSION:-default version})"
     ctest --test-dir build/release --output-on-failure -j "$(nproc)"
+    # After the tests, alone on the machine: about a minute, and it fails
+    # unless kmirror copied every record exactly (docs/benchmarks.md).
+    echo "== benchmark smoke (bench/run.sh --smoke)"
+    bench/run.sh --smoke
 fi
