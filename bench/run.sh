@@ -3,7 +3,7 @@
 # end, on two local Kafka clusters (issue 16, item 7). docs/benchmarks.md has
 # the figures, the machine and what each workload means.
 #
-#   bench/run.sh                          every workload of the table below, 2 rounds (~35 min)
+#   bench/run.sh                          every workload of the table below, 2 rounds
 #   bench/run.sh --workload 1k,latency    only these
 #   bench/run.sh --smoke                  tiny workloads, kmirror and the ceiling, checked (CI)
 #   bench/run.sh --list                   print the workload table
@@ -43,13 +43,14 @@ kafka_sh="$harness/kafka.sh"
 # quota (drain with every target producer throttled to 10 MB/s), fanin (three
 # source clusters into one target, three flows in one process; records per
 # source), latency (records = records/s), wan (drain at 0 ms and 50 ms RTT).
-# Sizes keep the full table at about 35 minutes on a 2-core machine.
+# Sizes are meant to keep the full table at about 35 minutes on a quiet 2-core
+# machine (an estimate: the shared development machine could not time it).
 # name           kind       records     size  parts  description
 workloads_full='
 100b             drain      2000000      100     12  100 B records, 12 partitions, backlog drain
 1k               drain       500000     1024     12  1 KiB records, 12 partitions, backlog drain
 slow-target      quota       600000     1024     48  1 KiB, 48 partitions, target producers throttled to 10 MB/s
-2000p            drain       200000     1024   2000  2,000 partitions with a backlog (100 records each)
+2000p            drain       200000     1024   2000  2,000 partitions with a backlog
 1m               drain          300  1048576      3  1 MiB records
 three-flows      fanin       200000     1024     12  three flows in one process (3 sources, 1 target)
 latency          latency      20000     1024     12  20k records/s, p50/p99/p99.9 after a warm-up
@@ -356,7 +357,7 @@ sync.group.offsets.enabled = false
 sync.topic.acls.enabled = false
 # MM2's own advice in its log ("All plugins have ServiceLoader manifests,
 # consider reconfiguring plugin.discovery=service_load"): without it, start-up
-# scans the classpath by reflection for 20-30 s before anything is copied.
+# scans the classpath by reflection (10-25 s here) before anything is copied.
 plugin.discovery = service_load
 tgt.plugin.discovery = service_load
 EOF
