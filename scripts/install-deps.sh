@@ -33,6 +33,8 @@ test_packages=(
     kcat openjdk-17-jdk-headless maven python3 prometheus curl openssl
     # packaging tests (tests/package): systemd-analyze, dpkg-shlibdeps
     systemd dpkg-dev
+    # bench/run.sh's WAN case: packets delayed through NFQUEUE (the kernel has no netem)
+    iptables
 )
 
 check_only=false

@@ -3,7 +3,8 @@
 #   1. unit tests (no broker) under AddressSanitizer + UBSan (Debug build);
 #   2. unit, integration and deploy tests (real Kafka clusters from
 #      tests/harness; the .deb, the Helm chart, the container image) on the
-#      release build; integration binaries run in parallel.
+#      release build; integration binaries run in parallel;
+#   3. the benchmark's smoke run (bench/run.sh --smoke), so it never rots.
 # Options: --unit-only   skip the integration tests
 #
 # KMIRROR_TEST_TIMEOUT_SCALE (tests/harness/wait.h) stretches every test wait
@@ -61,4 +62,8 @@ if $unit_only; then
 else
     echo "== unit and integration tests (real Kafka ${KAFKA_VERSION:-default version})"
     ctest --test-dir build/release --output-on-failure -j "$(nproc)"
+    # After the tests, alone on the machine: about a minute, and it fails
+    # unless kmirror copied every record exactly (docs/benchmarks.md).
+    echo "== benchmark smoke (bench/run.sh --smoke)"
+    bench/run.sh --smoke
 fi
