@@ -234,6 +234,20 @@ cmd_values() {
     grep -q 'terminationGracePeriodSeconds: 150' "$work/port.yaml" ||
         fail "terminationGracePeriodSeconds is not shutdown.timeout + 30 s"
     echo "http.listen and shutdown.timeout: followed"
+    # memory.budget follows the memory limit, unless the config sets it.
+    local limit want
+    for limit in 1Gi:716MiB 1536Mi:1126MiB 2G:1423MiB; do
+        want="${limit#*:}"
+        "$helm" template dr "$chart" --set "resources.limits.memory=${limit%%:*}" >"$work/mem.yaml"
+        "$python" "$here/manifests.py" extract-config "$work/mem.yaml" "$work/mem.kmirror.yaml" >/dev/null
+        grep -qx "  budget: $want" "$work/mem.kmirror.yaml" ||
+            fail "limit ${limit%%:*}: memory.budget is not $want: $(grep -A1 '^memory:' "$work/mem.kmirror.yaml")"
+    done
+    "$helm" template dr "$chart" --set config.memory.budget=100MiB >"$work/mem.yaml"
+    "$python" "$here/manifests.py" extract-config "$work/mem.yaml" "$work/mem.kmirror.yaml" >/dev/null
+    grep -qx "  budget: 100MiB" "$work/mem.kmirror.yaml" || fail "config.memory.budget was overridden"
+    expect_refused "a memory limit below the overhead" "leaves no room" --set resources.limits.memory=128Mi
+    echo "memory.budget: follows resources.limits.memory, or config.memory.budget when set"
 }
 
 cmd_check_config() {
