@@ -460,7 +460,7 @@ void Flow::request_target_partition(const std::string& source_topic, std::int32_
     });
 }
 
-void Flow::purge_and_rewind(const std::string& why) {
+void Flow::purge_and_rewind(const std::string& why, bool sent_too) {
     std::size_t partitions = 0;
     std::size_t records = 0;
     {
@@ -477,7 +477,7 @@ void Flow::purge_and_rewind(const std::string& why) {
             records += n;
         }
         purges_.fetch_add(1);
-        producer_->purge(/*in_flight=*/true);
+        producer_->purge(sent_too);
     }
     spdlog::warn("flow '{}': {}: purged {} unacknowledged record(s) of {} partition(s) from the "
                  "producer; the partitions still assigned are copied again from their "
@@ -647,7 +647,12 @@ void Flow::settle_run(TargetRoute& route, const kafka::DeliveryBatch& batch, std
     }
     // After the progress is settled: a worker woken by the room sees it.
     in_flight_->release(released);
-    if (rewind) purge_and_rewind("a record was refused by target cluster '" + flow_.target + "'");
+    if (rewind) {
+        // In flight too: after a refused batch the idempotent producer
+        // retries the later ones of its partition, which would land after the gap.
+        purge_and_rewind("a record was refused by target cluster '" + flow_.target + "'",
+                         /*in_flight=*/true);
+    }
 }
 
 bool Flow::settle_error(PartitionProgress& progress, const kafka::DeliveryBatch& batch,

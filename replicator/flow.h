@@ -26,9 +26,10 @@
 //
 // Purge and rewind (purge_and_rewind()): when records queued in the producer
 // must not reach the target any more (their partition was revoked and may be
-// written by a new owner; a record before them was refused), every queued
-// and in-flight record is purged, under produce_gate_ so that no worker
-// produces meanwhile. Partitions still owned consume again from their
+// written by a new owner; a record before them was refused), the queued
+// records (and after a refusal the in-flight ones, which the idempotent
+// producer would otherwise retry after the gap) are purged, under
+// produce_gate_ so that no worker produces meanwhile. Partitions still owned consume again from their
 // acknowledged prefix, so the target never gets a record after a gap.
 
 #include <boost/asio/io_context.hpp>
@@ -159,9 +160,13 @@ public:
     /// metadata (no admin call on a worker). @thread any
     void request_target_partition(const std::string& source_topic, std::int32_t partition);
 
-    /// Purges every record the producer holds and marks the partitions that
-    /// had records in flight rewinding (see the header comment). @thread any
-    void purge_and_rewind(const std::string& why);
+    /// Purges the records the producer holds and marks the partitions that
+    /// had records in flight rewinding (see the header comment). With
+    /// `sent_too`, also those already sent: their answers are ignored, but
+    /// a broker may have written them (a quota delays the answer, not the
+    /// write), so they are copied again. Without, sent records settle as
+    /// the target answers. @thread any
+    void purge_and_rewind(const std::string& why, bool sent_too);
     /// Counts purge_and_rewind() calls: a worker seeing it change looks for
     /// rewinding partitions.
     [[nodiscard]] std::uint64_t purges() const noexcept { return purges_.load(); }

@@ -231,10 +231,10 @@ std::optional<std::string> MirrorWorker::too_large(const Lane& lane,
                                                      flow_.config().source)
                           : single_record_batch_size(m);
     if (size <= limit) return std::nullopt;
-    return "record at offset " + std::to_string(m.offset()) + " takes " + std::to_string(size) +
+    return "record at offset " + std::to_string(m.offset()) + " would be refused by target cluster '" +
+           flow_.config().target + "': it takes " + std::to_string(size) +
            " bytes in a record batch, more than max.message.bytes=" + std::to_string(limit) +
-           " of topic '" + lane.progress->target_topic() + "' on target cluster '" +
-           flow_.config().target + "', which would refuse it";
+           " of topic '" + lane.progress->target_topic() + "'";
 }
 
 std::size_t MirrorWorker::send_run(std::span<kafka::Message> run) {

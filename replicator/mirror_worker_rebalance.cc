@@ -277,12 +277,18 @@ void MirrorWorker::on_revoked(const std::vector<kafka::TopicPartition>& partitio
     if (unsettled > 0) {
         // The target is slow or down, and these records could land after
         // the next owner's copies of them, which would interleave two writers
-        // on one target partition. Purged, they never land; the partitions
-        // this worker keeps are copied again from their acknowledged offset.
+        // on one target partition. Those still queued are purged and never
+        // land. Those already sent are left to settle: the broker has them
+        // (a quota delays its answer, not the write) ahead of anything the
+        // next owner can send, and purging them would only copy them twice.
+        // The partitions this worker keeps are copied again from their
+        // acknowledged offset.
         flow_.purge_and_rewind("worker " + std::to_string(index_) + " releases " +
-                               std::to_string(revoked.size()) + " partition(s) with " +
-                               std::to_string(unsettled) + " record(s) unacknowledged");
-        // The purge reports settle at once (delivery thread).
+                                   std::to_string(revoked.size()) + " partition(s) with " +
+                                   std::to_string(unsettled) + " record(s) unacknowledged",
+                               /*in_flight=*/false);
+        // The purge reports settle at once (delivery thread), the sent
+        // records as the target answers.
         const auto settled_by = std::chrono::steady_clock::now() + kAdminTimeout;
         for (const auto& tp : revoked) {
             if (auto* p = flow_.progress(tp.topic, tp.partition)) (void)p->wait_drained(settled_by);
@@ -323,13 +329,19 @@ void MirrorWorker::on_revoked(const std::vector<kafka::TopicPartition>& partitio
     flow_.stats().assigned_partitions.fetch_sub(static_cast<std::int64_t>(revoked.size()),
                                                 std::memory_order_relaxed);
     if (lost || recopied > 0 || unsettled > 0) {
+        // The first count is what the next owner may copy twice (tests and
+        // docs/operations.md read it); purged records never reached the target.
         spdlog::warn("flow '{}': worker {} released {} partition(s){}: {} acknowledged "
-                     "record(s) not committed and {} purged are copied again by the next owner",
+                     "record(s) not committed are copied again by the next owner{}",
                      flow_.config().name, index_, revoked.size(),
                      lost         ? " (assignment lost)"
                      : !committed ? " (commit refused)"
                                   : " (records were still in flight)",
-                     recopied, unsettled);
+                     recopied,
+                     unsettled > 0 ? fmt::format("; {} unacknowledged record(s) were purged, "
+                                                 "and are copied by it too",
+                                                 unsettled)
+                                   : std::string());
     } else {
         spdlog::info("flow '{}': worker {} released {} partition(s)", flow_.config().name, index_,
                      revoked.size());

@@ -90,15 +90,19 @@ void print_tally(const std::string& what, const Tally& t, std::size_t source_rec
 
 // The control of the slow-target test: the partitions moved while the quota
 // still held records back. Had the quota not bitten (a wrong client id, say),
-// the 1.5 MB would all be on the target within seconds, and the rounds of
+// the 15 MB would all be on the target within seconds, and the rounds of
 // joining and leaving would have moved partitions with nothing waiting: the
 // defect never exercised. This holds whenever the quota binds, whatever
 // kmirror does with a slow target (pause, QUEUE_FULL, a byte budget): it is
 // measured on the target only.
 void expect_quota_still_binding(const std::string& topic, int records) {
-    const auto copied = count(read_topic(target(), "primary." + topic));
+    // Distinct records: duplicates (at-least-once, partitions moved) must not
+    // make up for records still held back.
+    const auto t = tally(read_topic(source(), topic), read_topic(target(), "primary." + topic));
+    const auto copied = static_cast<std::size_t>(records) - t.missing;
     std::cout << "[ MEASURE  ] slow target: " << copied << " of " << records
-              << " records on the target when the quota was lifted\n";
+              << " records on the target when the quota was lifted (" << t.duplicates()
+              << " duplicates)\n";
     EXPECT_LT(copied, static_cast<std::size_t>(records))
         << "every record was copied before the quota was lifted: it did not slow the target "
            "down, or the rounds took longer than the copy at the quota";
@@ -110,14 +114,15 @@ void expect_quota_still_binding(const std::string& topic, int records) {
 // a restart.
 TEST(Faults, SlowTargetWithInstancesJoiningAndLeavingLeavesNoPartitionPaused) {
     // given a target throttled by a client quota on kmirror's producer, and
-    // the smallest memory budget, so the worker keeps waiting for room
+    // a small memory budget (32 MiB: for the first instance's one worker,
+    // 8 MiB in flight), so the worker keeps waiting for room
     const auto topic = unique_name("slow");
     constexpr int kPartitions = 6;
     create_topic(source(), topic, kPartitions);
-    constexpr int kRecords = 3000;
+    constexpr int kRecords = 30'000;
     std::vector<kafka::Record> records;
     for (int id = 0; id < kRecords; ++id) {
-        // ~0.5 KB each: 1.5 MB take half a minute at the quota below.
+        // ~0.5 KB each: 15 MB take 100 s at the quota below.
         records.push_back({topic, id % kPartitions, "k" + std::to_string(id),
                            "id-" + std::to_string(id) + "-" + std::string(500, 'x'), {}, 0});
     }
@@ -125,7 +130,7 @@ TEST(Faults, SlowTargetWithInstancesJoiningAndLeavingLeavesNoPartitionPaused) {
     const std::vector<std::string> quota{"--entity-type", "clients", "--entity-name",
                                          "kmirror-" + topic + "-producer"};
     auto add = quota;
-    add.insert(add.end(), {"--alter", "--add-config", "producer_byte_rate=50000"});
+    add.insert(add.end(), {"--alter", "--add-config", "producer_byte_rate=150000"});
     configure_target(add);
     auto config = flow_config(topic, source(), target(), topic) + "memory: { budget: 32MiB }\n";
     // One worker in the first instance: its paused partitions are all there is.
