@@ -109,12 +109,13 @@ void PartitionRanges::set_start_mark(StartMark mark) {
 
 bool PartitionRanges::wants_start_mark(SourceOffset start, TargetOffset target_high) const {
     if (mark_ && target_high < mark_->target) return true;  // the mark's target log is gone
-    // A mark with no row after it holds for every later session too, and
-    // starts no later: kept. (One that starts later, a session repositioned
-    // back, says less than a new one.)
+    // A mark with no row after it, of a session that started where this one
+    // does, still holds, and its lower target offset says more: kept. A
+    // session starting elsewhere was repositioned (back, or forward past
+    // records deleted before they were copied) and needs its own.
     const bool mark_is_newest =
         mark_ && (rows_.empty() || rows_.back().target_end() <= mark_->target);
-    if (mark_is_newest && mark_->source <= start) return false;
+    if (mark_is_newest && mark_->source == start) return false;
     for (const RangeRow& row : rows_) {
         if (row.source_end() > start) return false;  // rows say where it continues
     }

@@ -171,8 +171,8 @@ public:
     /// Whether a session starting at `start`, with the target's high
     /// watermark at `target_high`, should take a mark: when nothing recorded
     /// tells where it continues (no rows, or it starts past every recorded
-    /// source offset), and no mark of an earlier such session still holds
-    /// (it would say more: it starts earlier).
+    /// source offset), and no mark of an earlier session that started at
+    /// the same offset still holds (it says more).
     [[nodiscard]] bool wants_start_mark(SourceOffset start, TargetOffset target_high) const;
 
     [[nodiscard]] const std::vector<RangeRow>& rows() const noexcept { return rows_; }

@@ -121,8 +121,10 @@ TEST(StartMark, AMarkIsWantedOnlyWhereTheRowsSayNothing) {
     // an earlier mark with nothing after it still holds, and says more
     EXPECT_FALSE(ranges.wants_start_mark(0_src, 7_tgt));
     // unless the target went back below it (re-created), or the session
-    // starts before it (repositioned back: the new mark says more)
+    // starts elsewhere: repositioned back, or forward past records deleted
+    // before they were copied (which the old mark would say were copied)
     EXPECT_TRUE(ranges.wants_start_mark(0_src, 2_tgt));
+    EXPECT_TRUE(ranges.wants_start_mark(3_src, 7_tgt));
     ranges.set_start_mark({3_src, 5_tgt, 5_tgt});
     EXPECT_TRUE(ranges.wants_start_mark(0_src, 5_tgt));
     ranges.set_start_mark({0_src, 0_tgt, 0_tgt});
