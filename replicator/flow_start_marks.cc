@@ -71,10 +71,14 @@ void Flow::take_start_marks() {
     }
     if (wanted.empty()) return;
     // Partitions left out of an answer (a leader away, a target partition
-    // not created yet) are tried again at the next tick.
-    const auto source_low = index(source_admin_->earliest_offsets(on_source, 5s));
-    const auto target_low = index(target_admin_->earliest_offsets(on_target, 5s));
-    const auto target_high = index(target_admin_->latest_offsets(on_target, 5s));
+    // not created yet) are tried again at the next tick. Short timeouts, and
+    // no more requests once a cluster did not answer: the admin thread's
+    // other timers wait meanwhile.
+    const auto source_low = index(source_admin_->earliest_offsets(on_source, 2s));
+    if (source_low.empty()) return;
+    const auto target_low = index(target_admin_->earliest_offsets(on_target, 2s));
+    if (target_low.empty()) return;
+    const auto target_high = index(target_admin_->latest_offsets(on_target, 2s));
     std::size_t taken = 0;
     for (const auto& [p, before] : wanted) {
         const auto& topic = p->source_topic();
