@@ -26,7 +26,20 @@ Translation translate_merged(const std::vector<const OffsetRangeStore*>& stores,
     }
     PartitionRanges merged;
     if (!merged.assign(std::move(kept))) return {TargetOffset(-1), Exactness::unknown, 0};
-    return merged.translate(committed);
+    Translation best = merged.translate(committed);
+    // Each file's start mark is true of the partition: the one that says most wins.
+    for (const auto* store : stores) {
+        if (best.exactness == Exactness::exact) break;
+        const auto mark = store->start_mark(flow, topic, partition);
+        if (!mark) continue;
+        merged.set_start_mark(*mark);
+        const Translation t = merged.translate(committed);
+        const bool better = best.exactness == Exactness::unknown ||
+                            (t.exactness != Exactness::unknown &&
+                             (t.exactness == Exactness::exact || t.offset > best.offset));
+        if (better) best = t;
+    }
+    return best;
 }
 
 }  // namespace kmirror::checkpoints

@@ -13,6 +13,10 @@
 // target topic, or the same file given twice) cannot all be true: the first
 // in target order is kept and the others dropped, which leaves holes and only
 // makes the answer more conservative.
+//
+// Each file's start mark (start_mark.h) is tried against the merged rows: the
+// rows of the other files may account for the target below it where the
+// mark's own file cannot.
 
 #include <cstdint>
 #include <string_view>

@@ -53,6 +53,8 @@ struct OffsetRangeStore::PendingWrite {
     std::uint64_t dropped_then = 0;            // PartitionRanges::dropped_total() when copied
     std::optional<TargetOffset> first_target;  // rows before it were pruned; none: all were
     std::vector<RangeRow> rows;  // rows [from, size): replace the disk rows from there
+    bool mark_changed = false;
+    std::optional<StartMark> mark;  // when changed: the new mark; none: deleted
 };
 
 std::size_t OffsetRangeStore::KeyHash::operator()(const KeyView& k) const noexcept {
@@ -152,7 +154,22 @@ Result<void> OffsetRangeStore::load() {
                                 TargetOffset(ranges.column_int(2)), ranges.column_int(3),
                                 ranges.column_int(4)});
     }
-    return assign();
+    BOOST_OUTCOME_TRY(assign());
+
+    BOOST_OUTCOME_TRY(marks, db_->prepare("SELECT partition_id, source_offset, target_offset, "
+                                          "target_low FROM start_marks"));
+    for (;;) {
+        BOOST_OUTCOME_TRY(row, marks.step());
+        if (!row) break;
+        const auto it = by_id.find(marks.column_int(0));
+        if (it == by_id.end()) return Errc::corrupt_store;
+        PartitionRanges& loaded = it->second->second.ranges;
+        loaded.set_start_mark(StartMark{SourceOffset(marks.column_int(1)),
+                                        TargetOffset(marks.column_int(2)),
+                                        TargetOffset(marks.column_int(3))});
+        loaded.set_start_mark_synced(true);
+    }
+    return outcome::success();
 }
 
 void OffsetRangeStore::record(std::string_view flow, std::string_view topic, std::int32_t partition,
@@ -217,6 +234,11 @@ Result<void> OffsetRangeStore::flush() {
             if (!rows.empty()) w.first_target = rows.front().target_start;
             w.rows.assign(rows.begin() + static_cast<std::ptrdiff_t>(w.from), rows.end());
             p.ranges.mark_synced();
+            if (p.ranges.start_mark_unsynced()) {
+                w.mark_changed = true;
+                w.mark = p.ranges.start_mark();
+                p.ranges.set_start_mark_synced(true);
+            }
             p.dirty = false;
             writes.push_back(std::move(w));
         }
@@ -234,6 +256,7 @@ Result<void> OffsetRangeStore::flush() {
             w.entry->second.db_id = w.db_id;
         } else {
             w.entry->second.ranges.mark_unsynced(w.from, w.dropped_then);
+            if (w.mark_changed) w.entry->second.ranges.set_start_mark_synced(false);
             mark_dirty(*w.entry);
         }
     }
@@ -248,12 +271,17 @@ Result<void> OffsetRangeStore::write(
         BOOST_OUTCOME_TRY(forget_ranges,
                           db_->prepare("DELETE FROM offset_ranges WHERE partition_id IN "
                                        "(SELECT id FROM partitions WHERE flow = ?1 AND topic = ?2)"));
+        BOOST_OUTCOME_TRY(
+            forget_marks,
+            db_->prepare("DELETE FROM start_marks WHERE partition_id IN "
+                         "(SELECT id FROM partitions WHERE flow = ?1 AND topic = ?2)"));
         BOOST_OUTCOME_TRY(forget_partitions,
                           db_->prepare("DELETE FROM partitions WHERE flow = ?1 AND topic = ?2"));
         // First: a partition recorded again since it was forgotten is written
         // below as a new one.
         for (const auto& [flow, topic] : forgotten) {
             BOOST_OUTCOME_TRY(forget_ranges.bind(1, flow).bind(2, topic).run());
+            BOOST_OUTCOME_TRY(forget_marks.bind(1, flow).bind(2, topic).run());
             BOOST_OUTCOME_TRY(forget_partitions.bind(1, flow).bind(2, topic).run());
         }
         BOOST_OUTCOME_TRY(add_partition,
@@ -268,6 +296,11 @@ Result<void> OffsetRangeStore::write(
         BOOST_OUTCOME_TRY(insert, db_->prepare("INSERT INTO offset_ranges "
                                                "(partition_id, target_start, source_start, length, "
                                                "source_span) VALUES (?1, ?2, ?3, ?4, ?5)"));
+        BOOST_OUTCOME_TRY(put_mark, db_->prepare("INSERT OR REPLACE INTO start_marks "
+                                                 "(partition_id, source_offset, target_offset, "
+                                                 "target_low) VALUES (?1, ?2, ?3, ?4)"));
+        BOOST_OUTCOME_TRY(delete_mark,
+                          db_->prepare("DELETE FROM start_marks WHERE partition_id = ?1"));
         for (auto& w : writes) {
             // Keys are immutable, and erased only by forget(), which waits for
             // db_mu_: readable without mu_.
@@ -278,6 +311,15 @@ Result<void> OffsetRangeStore::write(
                                       .bind(3, key.partition)
                                       .run());
                 w.db_id = db_->last_insert_rowid();
+            }
+            if (w.mark_changed && w.mark) {
+                BOOST_OUTCOME_TRY(put_mark.bind(1, w.db_id)
+                                      .bind(2, w.mark->source.value())
+                                      .bind(3, w.mark->target.value())
+                                      .bind(4, w.mark->target_low.value())
+                                      .run());
+            } else if (w.mark_changed) {
+                BOOST_OUTCOME_TRY(delete_mark.bind(1, w.db_id).run());
             }
             if (!w.first_target) {
                 BOOST_OUTCOME_TRY(delete_all.bind(1, w.db_id).run());
@@ -309,6 +351,34 @@ Translation OffsetRangeStore::translate(std::string_view flow, std::string_view 
     const auto it = partitions_.find(KeyView{flow, topic, partition});
     if (it == partitions_.end()) return {TargetOffset(-1), Exactness::unknown, 0};
     return it->second.ranges.translate(committed);
+}
+
+void OffsetRangeStore::set_start_mark(std::string_view flow, std::string_view topic,
+                                      std::int32_t partition, StartMark mark) {
+    std::lock_guard lock(mu_);
+    auto it = partitions_.find(KeyView{flow, topic, partition});
+    if (it == partitions_.end()) {
+        it = partitions_.try_emplace(Key{std::string(flow), std::string(topic), partition}).first;
+    }
+    it->second.ranges.set_start_mark(mark);
+    if (it->second.ranges.start_mark_unsynced()) mark_dirty(*it);
+}
+
+std::optional<StartMark> OffsetRangeStore::start_mark(std::string_view flow,
+                                                      std::string_view topic,
+                                                      std::int32_t partition) const {
+    std::lock_guard lock(mu_);
+    const auto it = partitions_.find(KeyView{flow, topic, partition});
+    if (it == partitions_.end()) return std::nullopt;
+    return it->second.ranges.start_mark();
+}
+
+bool OffsetRangeStore::wants_start_mark(std::string_view flow, std::string_view topic,
+                                        std::int32_t partition, SourceOffset start,
+                                        TargetOffset target_high) const {
+    std::lock_guard lock(mu_);
+    const auto it = partitions_.find(KeyView{flow, topic, partition});
+    return it == partitions_.end() || it->second.ranges.wants_start_mark(start, target_high);
 }
 
 void OffsetRangeStore::prune(std::string_view flow, std::string_view topic, std::int32_t partition,

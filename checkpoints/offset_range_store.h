@@ -17,7 +17,7 @@
 // One file per kmirror instance (DESIGN.md "Scale-out"); nothing stops two
 // processes from writing the same file, so do not point two daemons at one.
 //
-// @thread record(), translate(), prune(), ranges(): any thread (guarded by mu_);
+// @thread record(), translate(), prune(), ranges(), start marks: any thread (guarded by mu_);
 //         flush(): one thread at a time (db_mu_), without blocking record();
 //         forget(): any thread, waits for a flush under way.
 
@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -35,6 +36,7 @@
 #include "base/strong_int.h"
 #include "checkpoints/partition_ranges.h"
 #include "checkpoints/range_row.h"
+#include "checkpoints/start_mark.h"
 #include "checkpoints/translation.h"
 
 namespace kmirror::checkpoints {
@@ -89,6 +91,18 @@ public:
     [[nodiscard]] Translation translate(std::string_view flow, std::string_view topic,
                                         std::int32_t partition, SourceOffset committed) const;
 
+    /// Sets the start mark of a partition (start_mark.h): written by the next flush().
+    void set_start_mark(std::string_view flow, std::string_view topic, std::int32_t partition,
+                        StartMark mark);
+    [[nodiscard]] std::optional<StartMark> start_mark(std::string_view flow,
+                                                      std::string_view topic,
+                                                      std::int32_t partition) const;
+    /// Whether a session of the partition starting at `start` should take a
+    /// start mark (PartitionRanges::wants_start_mark).
+    [[nodiscard]] bool wants_start_mark(std::string_view flow, std::string_view topic,
+                                        std::int32_t partition, SourceOffset start,
+                                        TargetOffset target_high) const;
+
     /// Drops the ranges entirely below the target's low watermark (records
     /// deleted by retention), so the store stays bounded; the newest range of
     /// the partition always stays (see PartitionRanges::prune). Written by the
@@ -101,7 +115,8 @@ public:
     /// Returns how many partitions were forgotten.
     std::size_t forget(std::string_view flow, std::string_view topic);
 
-    /// The source topics of `flow` the store holds ranges of, each with its partitions.
+    /// The source topics of `flow` the store holds ranges (or a start mark)
+    /// of, each with its partitions.
     [[nodiscard]] std::map<std::string, std::vector<std::int32_t>> partitions(
         std::string_view flow) const;
 

@@ -6,6 +6,18 @@
 namespace kmirror::checkpoints {
 
 PartitionRanges::Recorded PartitionRanges::record(SourceOffset src, TargetOffset tgt) {
+    const Recorded recorded = record_row(src, tgt);
+    if (recorded != Recorded::duplicate && recorded != Recorded::invalid && mark_ &&
+        tgt < mark_->target) {
+        // A new record below the mark: the target is not the log the mark
+        // was taken on any more (topic re-created, truncated).
+        mark_.reset();
+        mark_unsynced_ = true;
+    }
+    return recorded;
+}
+
+PartitionRanges::Recorded PartitionRanges::record_row(SourceOffset src, TargetOffset tgt) {
     if (src.value() < 0 || tgt.value() < 0) return Recorded::invalid;
     if (rows_.empty()) {
         append(src, tgt);
@@ -54,6 +66,63 @@ PartitionRanges::Recorded PartitionRanges::record(SourceOffset src, TargetOffset
 }
 
 Translation PartitionRanges::translate(SourceOffset committed) const {
+    const Translation rows = translate_rows(committed);
+    if (rows.exactness == Exactness::exact || !mark_ || committed < mark_->source) return rows;
+    const auto marked = translate_from_mark(committed);
+    if (!marked) return rows;
+    const bool better = rows.exactness == Exactness::unknown ||
+                        marked->exactness == Exactness::exact || marked->offset > rows.offset;
+    return better ? *marked : rows;
+}
+
+std::optional<Translation> PartitionRanges::translate_from_mark(SourceOffset committed) const {
+    const StartMark& mark = *mark_;
+    const auto after = std::partition_point(
+        rows_.begin(), rows_.end(),
+        [&mark](const RangeRow& row) { return row.target_start < mark.target; });
+    // What is below the mark must be known: an unrecorded copy there (a
+    // session killed before its first flush) could be the only one of
+    // records >= committed until this session gets to them.
+    TargetOffset known_to = mark.target_low;
+    for (auto it = rows_.begin(); it != after; ++it) {
+        if (it->source_end() > committed) return std::nullopt;  // an earlier copy >= committed
+        known_to = std::max(known_to, it->target_end());
+    }
+    if (known_to != mark.target) return std::nullopt;  // a gap below, or a row across the mark
+    if (!open_holes_.empty() && open_holes_.front().start < mark.target) return std::nullopt;
+    if (after == rows_.end()) {
+        return Translation{mark.target,
+                           committed == mark.source ? Exactness::exact : Exactness::conservative,
+                           0};
+    }
+    if (committed > after->source_start) return std::nullopt;
+    const std::int64_t rereads = rereads_from(mark.target, committed);
+    const bool exact = after->target_start == mark.target && rereads == 0;
+    return Translation{mark.target, exact ? Exactness::exact : Exactness::conservative, rereads};
+}
+
+void PartitionRanges::set_start_mark(StartMark mark) {
+    if (mark_ == mark) return;
+    mark_ = mark;
+    mark_unsynced_ = true;
+}
+
+bool PartitionRanges::wants_start_mark(SourceOffset start, TargetOffset target_high) const {
+    if (mark_ && target_high < mark_->target) return true;  // the mark's target log is gone
+    // A mark with no row after it, of a session that started where this one
+    // does, still holds, and its lower target offset says more: kept. A
+    // session starting elsewhere was repositioned (back, or forward past
+    // records deleted before they were copied) and needs its own.
+    const bool mark_is_newest =
+        mark_ && (rows_.empty() || rows_.back().target_end() <= mark_->target);
+    if (mark_is_newest && mark_->source == start) return false;
+    for (const RangeRow& row : rows_) {
+        if (row.source_end() > start) return false;  // rows say where it continues
+    }
+    return true;
+}
+
+Translation PartitionRanges::translate_rows(SourceOffset committed) const {
     if (rows_.empty() || committed < min_source_) {
         return {TargetOffset(-1), Exactness::unknown, 0};
     }

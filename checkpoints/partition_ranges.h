@@ -87,6 +87,30 @@
 // skips; `rereads` counts an upper bound for the part of it after T. A group
 // committed at a coalesced row's first offset, or past it, is still exact.
 //
+// START MARKS (start_mark.h, issue 21) answer where rows say nothing: a
+// session that began with nothing produced yet copies the source from
+// `source` on, to target offsets >= `target`. A mark is used for committed
+// C >= source only, and only when the target below `target` is accounted for
+// (the rows before it end exactly there and leave no open hole, or there are
+// none and the target held nothing then: `target_low` == `target`) and no row
+// before it holds a source offset >= C (an earlier copy a consumer at
+// `target` would pass). Then, with R the first row at or after `target`:
+//
+//   no R, C == source:   T = target, exact (all the target gets from there on
+//                        is copied from `source` on)
+//     mark {0_src, 0_tgt, low 0_tgt}, no rows (an empty partition):  0 -> 0, exact
+//   no R, C > source:    T = target, conservative (records in between may be
+//                        copied later, at or after it)
+//   C in [source, R.source_start]:  T = target; exact when R starts at `target`
+//                        (the session copied nothing before R: offsets below
+//                        R's hold no record) and nothing after it is a reread
+//     mark {100_src, 40_tgt}, rows [120..130)->40:  100..120 -> 40, exact
+//   otherwise (C past R's start, C < source, conditions unmet): the rows decide.
+// A mark answer replaces the rows' answer when that is unknown, or when the
+// mark's is exact, or both are conservative and the mark's is further on.
+// The target going back below a mark (record() with an older target offset:
+// topic re-created, truncated) drops it.
+//
 // Limits (the store cannot see a session that died before its first flush):
 //   - the store knows nothing before a partition's first row. If the first
 //     session of a partition dies before its first flush, the records it
@@ -97,10 +121,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "base/strong_int.h"
 #include "checkpoints/range_row.h"
+#include "checkpoints/start_mark.h"
 #include "checkpoints/translation.h"
 
 namespace kmirror::checkpoints {
@@ -139,6 +165,16 @@ public:
     /// False (and unchanged) when they overlap on the target or a length < 1.
     [[nodiscard]] bool assign(std::vector<RangeRow> rows);
 
+    /// Sets the start mark (start_mark.h); the previous one is replaced.
+    void set_start_mark(StartMark mark);
+    [[nodiscard]] const std::optional<StartMark>& start_mark() const noexcept { return mark_; }
+    /// Whether a session starting at `start`, with the target's high
+    /// watermark at `target_high`, should take a mark: when nothing recorded
+    /// tells where it continues (no rows, or it starts past every recorded
+    /// source offset), and no mark of an earlier session that started at
+    /// the same offset still holds (it says more).
+    [[nodiscard]] bool wants_start_mark(SourceOffset start, TargetOffset target_high) const;
+
     [[nodiscard]] const std::vector<RangeRow>& rows() const noexcept { return rows_; }
     [[nodiscard]] bool empty() const noexcept { return rows_.empty(); }
 
@@ -152,6 +188,10 @@ public:
     /// A write started at unsynced_from() == `from` (when dropped_total() was
     /// `dropped_then`) failed: those rows are not on disk after all.
     void mark_unsynced(std::size_t from, std::uint64_t dropped_then) noexcept;
+    /// The start mark changed (set, or dropped) since the last
+    /// set_start_mark_synced(true).
+    [[nodiscard]] bool start_mark_unsynced() const noexcept { return mark_unsynced_; }
+    void set_start_mark_synced(bool synced) noexcept { mark_unsynced_ = !synced; }
 
 private:
     // A hole that may still hold the only copy of some records (see above).
@@ -168,6 +208,11 @@ private:
         bool count(const RangeRow& row);
     };
 
+    /// The rows' answer (everything above START MARKS).
+    [[nodiscard]] Translation translate_rows(SourceOffset committed) const;
+    /// The mark's answer, when the mark applies to `committed`.
+    [[nodiscard]] std::optional<Translation> translate_from_mark(SourceOffset committed) const;
+    Recorded record_row(SourceOffset src, TargetOffset tgt);
     void append(SourceOffset src, TargetOffset tgt);
     void count_for_holes(SourceOffset src);
     void rebuild_holes();
@@ -192,6 +237,8 @@ private:
     std::size_t unsynced_from_ = 0;
     std::uint64_t dropped_total_ = 0;
     std::size_t next_coalesce_at_ = 0;  // coalesce() does nothing up to this many rows
+    std::optional<StartMark> mark_;
+    bool mark_unsynced_ = false;
 };
 
 }  // namespace kmirror::checkpoints

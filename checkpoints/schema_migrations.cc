@@ -34,6 +34,14 @@ constexpr std::array<const char*, kSchemaVersion> kMigrations = {
     ALTER TABLE offset_ranges ADD COLUMN source_span INTEGER NOT NULL DEFAULT 0
         CHECK (source_span = 0 OR source_span > length);
     )sql",
+    // 2 -> 3: start marks (start_mark.h), at most one per partition.
+    R"sql(
+    CREATE TABLE start_marks (
+        partition_id INTEGER PRIMARY KEY REFERENCES partitions (id),
+        source_offset INTEGER NOT NULL CHECK (source_offset >= 0),
+        target_offset INTEGER NOT NULL CHECK (target_offset >= 0),
+        target_low INTEGER NOT NULL CHECK (target_low >= 0 AND target_low <= target_offset));
+    )sql",
 };
 
 bool is_not_a_database(const std::error_code& ec) {

@@ -20,7 +20,7 @@ namespace kmirror::checkpoints {
 
 class SqliteDb;
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 inline constexpr std::int32_t kApplicationId = 0x6b6d6972;  // "kmir"
 
 /// Read-only look at a database: its schema version (0: empty database).

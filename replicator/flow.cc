@@ -490,6 +490,9 @@ void Flow::schedule_watermarks() {
     watermark_timer_->async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopping_) return;
         sample_idle_watermarks();
+        // (and the start marks the posts of request_start_marks() missed:
+        // a target partition that did not exist yet, a cluster down)
+        take_start_marks();
         schedule_watermarks();
     });
 }
@@ -551,6 +554,8 @@ PartitionProgress* Flow::track(const std::string& topic, std::int32_t partition,
         if (route->partitions.size() <= i) route->partitions.resize(i + 1);
         route->partitions[i] = slot;
     }
+    lock.unlock();
+    request_start_marks();  // a new session
     return slot.get();
 }
 

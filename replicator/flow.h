@@ -6,7 +6,8 @@
 //    discovery (refresh_interval), topic-config sync (config_sync_interval),
 //    heartbeats (heartbeat_interval), offset syncs (OffsetSyncWriter::tick,
 //    every second) and pruning of offset ranges below the target's low
-//    watermarks (config_sync_interval). Admin calls block up to seconds
+//    watermarks (config_sync_interval), and the start marks of new
+//    sessions (flow_start_marks.cc). Admin calls block up to seconds
 //    when a cluster is down, so they stay off the daemon's io_context, which
 //    serves signals and HTTP;
 //  * `workers` MirrorWorker threads, each owning one source consumer in the
@@ -155,6 +156,9 @@ public:
     /// refresh_interval (a worker was assigned a partition the target lacks).
     /// @thread any
     void request_discovery();
+    /// Start marks (checkpoints/start_mark.h) of the sessions that want
+    /// one, soon, on the admin thread. @thread any
+    void request_start_marks();
     /// A partition whose target partition the producer does not know yet:
     /// the admin thread makes sure it exists and refreshes the producer's
     /// metadata (no admin call on a worker). @thread any
@@ -217,6 +221,8 @@ private:
                       std::size_t i);
     /// A heartbeat record of the source's heartbeats topic reached the target.
     void note_heartbeat(std::optional<kafka::Bytes> key, std::optional<kafka::Bytes> value);
+    /// Takes the start marks of new sessions (flow_start_marks.cc). @thread admin
+    void take_start_marks();
     /// High watermarks of assigned partitions that fetch nothing (stopped,
     /// waiting for their target, paused in an outage): asked of the source
     /// on the admin thread, so that lag keeps rising.
@@ -239,6 +245,7 @@ private:
     std::atomic<bool> target_reachable_{false};
     std::vector<std::string> subscribed_;  // @thread io (timers)
     std::atomic<bool> discovery_requested_{false};
+    std::atomic<bool> start_marks_requested_{false};
 
     std::unique_ptr<kafka::Admin> source_admin_;
     std::unique_ptr<kafka::Admin> target_admin_;

@@ -105,6 +105,7 @@ void MirrorWorker::resolve_offset_reset(const kafka::TopicPartition& tp, std::in
         if (auto* p = flow_.progress(tp.topic, tp.partition)) {
             (void)p->wait_drained(drain_deadline(cfg));
             p->reset(SourceOffset(low), false);
+            flow_.request_start_marks();  // a new session, from `low`
         }
         committed_.erase(tp);
         if (auto r = consumer_->reposition({tp.topic, tp.partition, low}); !r) {

@@ -7,11 +7,13 @@ namespace kmirror::replicator {
 void PartitionProgress::record(SourceOffset offset, std::int64_t timestamp_ms) {
     std::lock_guard lock(mu_);
     in_flight_.push_back({offset, timestamp_ms, false});
+    ++session_recorded_;
 }
 
 void PartitionProgress::record_run(std::span<const Pending> run) {
     std::lock_guard lock(mu_);
     for (const auto& r : run) in_flight_.push_back({r.offset, r.timestamp_ms, false});
+    session_recorded_ += run.size();
 }
 
 void PartitionProgress::unrecord(SourceOffset offset) {
@@ -143,9 +145,22 @@ void PartitionProgress::reset(std::optional<SourceOffset> next, bool acknowledge
     in_flight_.clear();
     committable_ = acknowledged ? next : std::nullopt;
     start_ = next;
+    ++session_;
+    session_recorded_ = 0;
+    wants_mark_ = true;
     rewind_at_.reset();
     rewinding_.store(false, std::memory_order_release);
     drained_.notify_all();
+}
+
+PartitionProgress::Session PartitionProgress::session() const {
+    std::lock_guard lock(mu_);
+    return {session_, start_, session_recorded_, wants_mark_};
+}
+
+void PartitionProgress::start_mark_done(std::uint64_t id) {
+    std::lock_guard lock(mu_);
+    if (session_ == id) wants_mark_ = false;
 }
 
 }  // namespace kmirror::replicator

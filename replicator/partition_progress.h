@@ -109,6 +109,19 @@ public:
     /// again at its committed offset.
     void reset(std::optional<SourceOffset> next = std::nullopt, bool acknowledged = false);
 
+    /// The session: from one reset() to the next (an assignment, a
+    /// repositioning). Start marks (checkpoints/start_mark.h) are taken
+    /// while a session has recorded nothing yet.
+    struct Session {
+        std::uint64_t id = 0;
+        std::optional<SourceOffset> start;  ///< where it consumes from; none: the beginning
+        std::uint64_t recorded = 0;         ///< records recorded (so maybe produced) so far
+        bool wants_mark = false;            ///< no start mark taken or given up on yet
+    };
+    [[nodiscard]] Session session() const;
+    /// The session `id` took its start mark, or cannot any more.
+    void start_mark_done(std::uint64_t id);
+
     /// What a scrape or /status needs, read under one lock.
     struct Snapshot {
         std::optional<SourceOffset> next_to_copy;  ///< acknowledged prefix, or the start
@@ -157,6 +170,9 @@ private:
     std::optional<SourceOffset> failed_at_;     // guarded by mu_
     std::optional<SourceOffset> rewind_at_;     // guarded by mu_; first purged record
     std::optional<std::string> stopped_;        // guarded by mu_
+    std::uint64_t session_ = 0;                 // guarded by mu_
+    std::uint64_t session_recorded_ = 0;        // guarded by mu_
+    bool wants_mark_ = false;                   // guarded by mu_
     std::atomic<bool> is_stopped_{false};       // stopped_ is set
     std::atomic<bool> rewinding_{false};
 };

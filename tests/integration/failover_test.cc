@@ -435,6 +435,27 @@ bool checkpoints_reach(const std::string& group, const std::map<std::int32_t, st
         60s);
 }
 
+/// MM2's RemoteClusterUtils.translateOffsets on the target's checkpoints, by partition.
+std::map<std::int32_t, std::int64_t> mm2_translation(const std::string& group,
+                                                     const std::string& target_topic) {
+    const auto mm2 = harness::run_command(
+        harness::shell_join({std::string(KMIRROR_SOURCE_DIR) + "/tests/harness/mm2-client.sh",
+                             "translate", "--bootstrap", target(), "--source-alias", "primary",
+                             "--group", group}) + " 2>/dev/null",
+        {.timeout = 120s});
+    EXPECT_EQ(mm2.exit_code, 0) << mm2.output;
+    std::map<std::int32_t, std::int64_t> out;
+    std::istringstream lines(mm2.output);
+    for (std::string t; std::getline(lines, t);) {
+        std::istringstream words(t);
+        std::string name;
+        std::int32_t p = 0;
+        std::int64_t offset = 0;
+        if (words >> name >> p >> offset && name == target_topic) out[p] = offset;
+    }
+    return out;
+}
+
 TEST(Failover, MirrorMakerClientReadsTheSameTranslationFromCheckpointsAndOffsetSyncs) {
     // given a mirrored topic and a group that committed on the source
     const auto topic = unique_name("mm2client");
@@ -450,23 +471,9 @@ TEST(Failover, MirrorMakerClientReadsTheSameTranslationFromCheckpointsAndOffsetS
     const auto ours = translate(kmirror, topic, group);
 
     // when MM2's RemoteClusterUtils.translateOffsets reads the checkpoints
-    const auto mm2 = harness::run_command(
-        harness::shell_join({std::string(KMIRROR_SOURCE_DIR) + "/tests/harness/mm2-client.sh",
-                             "translate", "--bootstrap", target(), "--source-alias", "primary",
-                             "--group", group}) + " 2>/dev/null",
-        {.timeout = 120s});
-    ASSERT_EQ(mm2.exit_code, 0) << mm2.output;
+    const auto theirs = mm2_translation(group, "primary." + topic);
     // then it finds kmirror's translation for every partition
-    std::map<std::int32_t, std::int64_t> theirs;
-    std::istringstream lines(mm2.output);
-    for (std::string t; std::getline(lines, t);) {
-        std::istringstream words(t);
-        std::string name;
-        std::int32_t p = 0;
-        std::int64_t offset = 0;
-        if (words >> name >> p >> offset && name == "primary." + topic) theirs[p] = offset;
-    }
-    ASSERT_EQ(theirs.size(), 2u) << mm2.output;
+    ASSERT_EQ(theirs.size(), 2u);
     // (the topic was copied once, so each source offset is the same target
     // offset: the group resumes at 33 and 150, whatever either tool says)
     const std::map<std::int32_t, std::int64_t> committed{{0, 33}, {1, 150}};
@@ -805,6 +812,174 @@ TEST(Failover, WorksFromWhatTheTargetHoldsWhenTheSourceClusterIsDown) {
     // then it resumes on the target exactly where it stopped on the source
     const auto after = read_in_group(target(), group, "primary." + topic, from_committed(2));
     expect_exactly_the_rest(all, before, after);
+}
+
+// --- issue 21: offsets with nothing to translate --------------------------
+
+/// The offsets `group` has on the target for `target_topic`, by partition.
+std::map<std::int32_t, std::int64_t> target_group_offsets(const std::string& group,
+                                                          const std::string& target_topic) {
+    kafka::Admin admin(settings_for("test", target()));
+    std::map<std::int32_t, std::int64_t> out;
+    auto offsets = admin.list_group_offsets(group, 10s);
+    if (!offsets) return out;
+    for (const auto& o : offsets.value()) {
+        if (o.topic == target_topic) out[o.partition] = o.offset;
+    }
+    return out;
+}
+
+/// Waits until `kmirror translate` says partition 0 of `group` is exactly at `offset`.
+bool translates_exactly_to(const KmirrorProcess& kmirror, const std::string& topic,
+                           const std::string& group, std::int64_t offset) {
+    return harness::wait_until(
+        [&] {
+            const auto t = translate(kmirror, topic, group);
+            return t.contains(0) && t.at(0).exactness == "exact" &&
+                   t.at(0).target_offset == offset;
+        },
+        30s, "partition 0 translated exactly to " + std::to_string(offset));
+}
+
+TEST(Failover, AnEmptyPartitionsOffsetZeroIsTranslatedToZeroEverywhere) {
+    // given partitions 0 and 1 with 100 records each, partition 2 empty, and
+    // a group that committed 100, 100 and 0 (MM2's testReplicationWithEmptyPartition)
+    const auto topic = unique_name("empty");
+    const auto mirrored = "primary." + topic;
+    create_topic(source(), topic, 3);
+    produce_numbered(topic, 2, 0, 200);
+    const auto group = unique_name("app");
+    const std::map<std::int32_t, std::int64_t> committed{{0, 100}, {1, 100}, {2, 0}};
+    commit_offsets(source(), group, topic, committed);
+    KmirrorProcess kmirror(failover_config(topic, topic, "    sync_group_offsets: true\n"),
+                           "empty");
+    mirror_all(kmirror, topic, topic);
+
+    // then the checkpoints and the synced group offsets carry all three partitions
+    ASSERT_TRUE(checkpoints_reach(group, committed)) << kmirror.log();
+    EXPECT_EQ(checkpoints_of(group).at(2).downstream.value(), 0);
+    ASSERT_TRUE(harness::wait_until(
+        [&] { return target_group_offsets(group, mirrored) == committed; }, 30s,
+        "the group's offsets synced to the target, partition 2 at 0"))
+        << kmirror.log();
+    const auto t = translate(kmirror, topic, group);
+    ASSERT_TRUE(t.contains(2));
+    EXPECT_EQ(t.at(2).exactness, "exact");
+    EXPECT_EQ(t.at(2).target_offset, 0);
+    stop(kmirror);
+
+    // and MM2's client finds partition 2 at 0 in the checkpoints
+    const auto theirs = mm2_translation(group, mirrored);
+    EXPECT_EQ(theirs, committed);
+
+    // and failover --execute writes it for a group that was never synced
+    const auto later = unique_name("app");
+    commit_offsets(source(), later, topic, committed);
+    fail_over(kmirror, topic, later);
+    EXPECT_EQ(target_group_offsets(later, mirrored), committed);
+}
+
+TEST(Failover, APartitionEmptiedByRetentionBeforeTheFirstRunIsExactAtTheTargetsEnd) {
+    // given a partition whose 50 records were all deleted before kmirror
+    // first ran, and a group at its end
+    const auto topic = unique_name("retained");
+    create_topic(source(), topic, 1);
+    produce_numbered(topic, 1, 0, 50);
+    const auto json = std::filesystem::temp_directory_path() / (topic + ".json");
+    std::ofstream(json) << R"({"partitions":[{"topic":")" << topic
+                        << R"(","partition":0,"offset":50}],"version":1})";
+    const auto deleted = harness::source().tool({"org.apache.kafka.tools.DeleteRecordsCommand",
+                                                 "--bootstrap-server", "{bootstrap}",
+                                                 "--offset-json-file", json.string()});
+    ASSERT_TRUE(deleted.ok()) << deleted.output;
+    ASSERT_EQ(low_watermark(source(), topic, 0), 50);
+    const auto group = unique_name("app");
+    commit_offsets(source(), group, topic, {{0, 50}});
+
+    // when kmirror mirrors it (nothing to copy)
+    KmirrorProcess kmirror(failover_config(topic, topic), "retained");
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+
+    // then the group resumes exactly at the target's end, 0
+    ASSERT_TRUE(translates_exactly_to(kmirror, topic, group, 0)) << kmirror.log();
+    // (and below the partition's start, where records were never mirrored, nothing is said)
+    const auto older = unique_name("app");
+    commit_offsets(source(), older, topic, {{0, 20}});
+    const auto t = translate(kmirror, topic, older);
+    ASSERT_TRUE(t.contains(0));
+    EXPECT_EQ(t.at(0).exactness, "unknown");
+    stop(kmirror);
+}
+
+TEST(Failover, AKillNineRightAfterAssignmentStillTranslatesAnEmptyPartitionExactly) {
+    // given an empty partition and a group that committed 0
+    const auto topic = unique_name("killempty");
+    create_topic(source(), topic, 1);
+    const auto group = unique_name("app");
+    commit_offsets(source(), group, topic, {{0, 0}});
+    KmirrorProcess kmirror(failover_config(topic, topic), "killempty");
+
+    // when kmirror is killed with -9 as soon as it is assigned the partition
+    kmirror.start();
+    ASSERT_TRUE(harness::wait_until(
+        [&] { return kmirror.log().find("assigned 1 partition(s)") != std::string::npos; },
+        60s, "the partition assigned"))
+        << kmirror.log();
+    kmirror.signal(SIGKILL);
+    kmirror.wait_exit(30s);
+    // and restarts
+    kmirror.start();
+    ASSERT_TRUE(kmirror.wait_ready(60s)) << kmirror.log();
+
+    // then 0 translates to 0, exactly
+    ASSERT_TRUE(translates_exactly_to(kmirror, topic, group, 0)) << kmirror.log();
+    stop(kmirror);
+    // and still so from the state file alone, after the process is gone
+    EXPECT_TRUE(translates_exactly_to(kmirror, topic, group, 0));
+}
+
+TEST(Failover, UnmirroredRecordsBeforeTheGroupsOffsetAreNeverTranslatedExactly) {
+    // given a target that refuses records over 64 KiB, partition 0 whose
+    // record 0 is 100 KB and partition 1 whose record 10 is: kmirror stops
+    // partition 0 before anything and partition 1 after 10 records
+    const auto topic = unique_name("unmirrored");
+    const auto mirrored = "primary." + topic;
+    create_topic(source(), topic, 2);
+    create_topic(target(), mirrored, 2, {{"max.message.bytes", "65536"}});
+    std::vector<kafka::Record> records;
+    for (int p = 0; p < 2; ++p) {
+        for (int i = 0; i < 30; ++i) {
+            const bool large = i == (p == 0 ? 0 : 10);
+            records.push_back({topic, p, {}, std::string(large ? 100'000 : 200, 'x'), {}, 0});
+        }
+    }
+    produce(source(), records);
+    KmirrorProcess kmirror(
+        failover_config(topic, topic, "    sync_topic_configs: false\n"), "unmirrored");
+    kmirror.start();
+    ASSERT_TRUE(harness::wait_until(
+        [&] {
+            return metric_value(kmirror, "kmirror_partitions_stopped{flow=\"" + topic + "\"}") ==
+                   2.0;
+        },
+        60s, "both partitions stopped at their large record"))
+        << kmirror.log();
+
+    // when a group has read past the records kmirror could not copy
+    for (const std::int64_t committed : {20, 30}) {
+        SCOPED_TRACE(committed);
+        const auto group = unique_name("app");
+        commit_offsets(source(), group, topic, {{0, committed}, {1, committed}});
+        const auto t = translate(kmirror, topic, group);
+        // then its translation is never exact, and never past the gap
+        ASSERT_TRUE(t.contains(0) && t.contains(1));
+        EXPECT_NE(t.at(0).exactness, "exact");
+        EXPECT_LE(t.at(0).target_offset, 0);
+        EXPECT_NE(t.at(1).exactness, "exact");
+        EXPECT_LE(t.at(1).target_offset, 10);
+    }
+    stop(kmirror);
 }
 
 }  // namespace

@@ -5,21 +5,17 @@
 #include <cstdint>
 #include <vector>
 
+#include "translations.h"
+
 namespace kmirror::checkpoints {
 namespace {
 
 using namespace kmirror::literals;
 
-// Records source offsets [src, src + n) at target offsets [tgt, tgt + n).
-void record_run(PartitionRanges& ranges, SourceOffset src, TargetOffset tgt, std::int64_t n) {
-    for (std::int64_t i = 0; i < n; ++i) ranges.record(src + i, tgt + i);
-}
-
-Translation exact(TargetOffset at) { return {at, Exactness::exact, 0}; }
-Translation conservative(TargetOffset at, std::int64_t rereads = 0) {
-    return {at, Exactness::conservative, rereads};
-}
-const Translation kUnknown{TargetOffset(-1), Exactness::unknown, 0};
+using testing::conservative;
+using testing::exact;
+using testing::kUnknown;
+using testing::record_run;
 
 // --- building ranges -------------------------------------------------------
 

@@ -24,6 +24,10 @@
 //      a whole session died before its first flush (the store never saw it);
 //   5. unknown <=> nothing recorded, or C below every recorded source offset;
 //   6. a store re-read from its rows (PartitionRanges::assign) answers the same.
+// With start marks (a session that starts where the rows say nothing takes
+// one, as Flow does: {resume, target end, target low watermark}), 1 to 4 and
+// 6 hold as they are, and 5 becomes: where the rows know nothing, the answer
+// is unknown or the mark's target offset, for C at or past the mark.
 // With a row budget (PartitionRanges::coalesce, applied after every record),
 // 1, 2, 4, 5 and 6 hold as they are and 3 becomes an upper bound: `rereads`
 // is at least the number of recorded copies at or after T below C. Each
@@ -92,6 +96,9 @@ std::string describe(const Mirror& m) {
 // Checks made on a store holding coalesced rows: the coalescing scenarios
 // must reach them, or they prove nothing.
 int coarse_checks = 0;
+// Answers only a start mark could give (the rows know nothing there): the
+// scenarios with marks must reach them.
+int mark_answers = 0;
 
 void check_every_committed_offset(const Mirror& m, std::int64_t lo, std::int64_t hi,
                                   const std::string& context) {
@@ -145,15 +152,21 @@ void check_every_committed_offset(const Mirror& m, std::int64_t lo, std::int64_t
     }
     PartitionRanges reloaded;
     ASSERT_TRUE(reloaded.assign(m.ranges.rows()));
+    const auto& mark = m.ranges.start_mark();
+    if (mark) reloaded.set_start_mark(*mark);
 
     for (std::int64_t c = lo; c <= hi; ++c) {
         const SourceOffset committed(c);
         const Translation tr = m.ranges.translate(committed);
         ASSERT_EQ(reloaded.translate(committed), tr) << context << " C=" << c << " (reloaded)" << describe(m);
         if (!min_known || c < *min_known) {
-            ASSERT_EQ(tr.exactness, Exactness::unknown) << context << " C=" << c;
-            ASSERT_EQ(tr.offset, TargetOffset(-1)) << context << " C=" << c;
-            continue;
+            if (tr.exactness == Exactness::unknown) {
+                ASSERT_EQ(tr.offset, TargetOffset(-1)) << context << " C=" << c;
+                continue;
+            }
+            ASSERT_TRUE(mark && c >= mark->source.value() && tr.offset == mark->target)
+                << context << " C=" << c << describe(m);
+            ++mark_answers;
         }
         ASSERT_NE(tr.exactness, Exactness::unknown) << context << " C=" << c;
         const std::int64_t at = tr.offset.value();
@@ -197,6 +210,7 @@ struct Scenario {
     std::uint32_t seed;
     bool simple;  // one session, no crash, no marker
     bool coalesce = false;
+    bool marks = false;  // sessions take start marks
 };
 
 void run(const Scenario& scenario) {
@@ -225,8 +239,21 @@ void run(const Scenario& scenario) {
     std::int64_t resume = existing.front() + uniform(0, 3);
     bool anything_recorded = false;
     for (int s = 0; s < sessions; ++s) {
+        if (scenario.marks) {
+            // (taken before the session produced anything)
+            const TargetOffset end(static_cast<std::int64_t>(m.target.size()));
+            if (m.ranges.wants_start_mark(SourceOffset(resume), end) && chance(0.8)) {
+                m.ranges.set_start_mark(
+                    {SourceOffset(resume), end, std::min(TargetOffset(m.low_watermark), end)});
+            }
+        }
         auto first = std::lower_bound(existing.begin(), existing.end(), resume);
-        if (first == existing.end()) break;
+        if (first == existing.end()) {
+            if (scenario.marks) {
+                check_every_committed_offset(m, -2, size + 2, context + " nothing left to copy");
+            }
+            break;
+        }
         const auto available = std::distance(first, existing.end());
         const auto copies =
             scenario.simple ? available : uniform(1, std::min<std::int64_t>(available, 80));
@@ -301,6 +328,16 @@ TEST(TranslationProperty, CoalescedRowsNeverSkipARecordAndBoundTheirRereads) {
         if (HasFatalFailure()) return;
     }
     EXPECT_GT(coarse_checks, static_cast<int>(seeds)) << "too few histories reached coalescing";
+}
+
+TEST(TranslationProperty, StartMarksNeverSkipARecord) {
+    const char* env = std::getenv("KMIRROR_PROPERTY_SEEDS");
+    const std::uint32_t seeds = env != nullptr ? static_cast<std::uint32_t>(std::stoul(env)) : 300;
+    for (std::uint32_t seed = 1; seed <= seeds; ++seed) {
+        run({.seed = seed, .simple = false, .coalesce = seed % 3 == 0, .marks = true});
+        if (HasFatalFailure()) return;
+    }
+    EXPECT_GT(mark_answers, static_cast<int>(seeds)) << "too few answers came from a mark";
 }
 
 TEST(TranslationProperty, ASimpleHistoryTranslatesEveryOffsetExactly) {

@@ -194,5 +194,27 @@ TEST(PartitionProgress, ARewindBeforeAnyAcknowledgementResumesAtTheStart) {
     EXPECT_EQ(*from, 40_src);
 }
 
+TEST(PartitionProgress, ASessionCountsWhatItRecordedAndWantsOneStartMark) {
+    // given a partition assigned from offset 40 (a session)
+    PartitionProgress p("orders", 0, "primary.orders");
+    p.reset(40_src);
+    const auto first = p.session();
+    EXPECT_EQ(first.start, 40_src);
+    EXPECT_EQ(first.recorded, 0u);
+    EXPECT_TRUE(first.wants_mark);
+    // when it records records (about to produce them), it counts them
+    p.record(40_src);
+    const std::vector<PartitionProgress::Pending> run{{41_src, 0}, {42_src, 0}};
+    p.record_run(run);
+    EXPECT_EQ(p.session().recorded, 3u);
+    // and a mark done for an older session does not end this one's wish
+    p.reset(50_src);
+    p.start_mark_done(first.id);
+    EXPECT_TRUE(p.session().wants_mark);
+    EXPECT_EQ(p.session().recorded, 0u);
+    p.start_mark_done(p.session().id);
+    EXPECT_FALSE(p.session().wants_mark);
+}
+
 }  // namespace
 }  // namespace kmirror::replicator
