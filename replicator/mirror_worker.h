@@ -152,6 +152,10 @@ private:
     //    fetched meanwhile.
     bool stall_paused_ = false;
     std::optional<std::chrono::steady_clock::time_point> no_room_since_;
+    // Set by finish(): the rebalance callbacks of the closing consumer wait
+    // no longer than the shutdown deadline (which may have passed: then
+    // what was in flight is purged already).
+    std::optional<std::chrono::steady_clock::time_point> closing_by_;
     std::set<kafka::TopicPartition> stopped_;
     std::map<kafka::TopicPartition, std::optional<std::int64_t>> awaiting_target_;
     // Assigned by the last rebalance callback: their pause state is applied

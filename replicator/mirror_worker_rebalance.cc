@@ -16,6 +16,7 @@ using detail::kAdminTimeout;
 using detail::tp_of;
 
 void MirrorWorker::finish(std::chrono::steady_clock::time_point shutdown_deadline) {
+    closing_by_ = shutdown_deadline;
     // A commit racing a rebalance fails (ILLEGAL_GENERATION) and librdkafka
     // before 2.10.0 (kmirror builds with 2.8.0) then drops the assignment
     // (librdkafka#4059). What was acknowledged of the partitions it still
@@ -134,7 +135,15 @@ std::vector<kafka::TopicPartitionOffset> MirrorWorker::committable(
 bool MirrorWorker::commit(const std::set<kafka::TopicPartition>& partitions) {
     const auto offsets = committable(partitions);
     if (offsets.empty()) return true;
-    if (auto r = consumer_->commit(offsets, /*async=*/false); !r) {
+    // Closing: within the shutdown deadline, but a second at least (a
+    // commit saves the next owner copying again what was acknowledged).
+    auto timeout = std::chrono::milliseconds(kAdminTimeout);
+    if (closing_by_) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            *closing_by_ - std::chrono::steady_clock::now());
+        timeout = std::clamp(left, std::chrono::milliseconds(1000), timeout);
+    }
+    if (auto r = consumer_->commit(offsets, /*async=*/false, timeout); !r) {
         spdlog::warn("flow '{}': commit to source cluster '{}' failed: {} (retried)",
                      flow_.config().name, flow_.config().source, r.error().message());
         return false;
@@ -266,7 +275,8 @@ void MirrorWorker::on_revoked(const std::vector<kafka::TopicPartition>& partitio
     std::erase_if(backlog_, [&](const kafka::Message& m) { return revoked.contains(tp_of(m)); });
     std::erase_if(newly_assigned_, [&](const auto& tp) { return revoked.contains(tp); });
     // Let in-flight records land so the next owner starts after them.
-    const auto deadline = drain_deadline(flow_.config());
+    auto deadline = drain_deadline(flow_.config());
+    if (closing_by_) deadline = std::min(deadline, *closing_by_);
     std::size_t unsettled = 0;
     for (const auto& tp : revoked) {
         auto* p = flow_.progress(tp.topic, tp.partition);
@@ -289,7 +299,8 @@ void MirrorWorker::on_revoked(const std::vector<kafka::TopicPartition>& partitio
                                /*in_flight=*/false);
         // The purge reports settle at once (delivery thread), the sent
         // records as the target answers.
-        const auto settled_by = std::chrono::steady_clock::now() + kAdminTimeout;
+        auto settled_by = std::chrono::steady_clock::now() + kAdminTimeout;
+        if (closing_by_) settled_by = std::min(settled_by, *closing_by_);
         for (const auto& tp : revoked) {
             if (auto* p = flow_.progress(tp.topic, tp.partition)) (void)p->wait_drained(settled_by);
         }
