@@ -166,17 +166,7 @@ void BatchProducer::wake() noexcept {
 }
 
 Result<void> BatchProducer::flush(std::chrono::milliseconds timeout) {
-    // Waits for the records' reports only (rd_kafka_flush alone also waits
-    // for other requests to a broker that may be down). Short rounds keep its
-    // "send now, ignore linger.ms".
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (records_.load() > 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) return make_error(RD_KAFKA_RESP_ERR__TIMED_OUT);
-        (void)rd_kafka_flush(rk_.get(), to_int_ms(std::min(left, std::chrono::milliseconds(20))));
-    }
-    return outcome::success();
+    return detail::flush_reported(rk_.get(), records_, timeout, std::chrono::milliseconds(20));
 }
 
 void BatchProducer::purge(bool in_flight) noexcept {

@@ -147,18 +147,7 @@ void Producer::wake() noexcept {
 }
 
 Result<void> Producer::flush(std::chrono::milliseconds timeout) {
-    // Waits for the messages' reports only. rd_kafka_flush() alone also waits
-    // for other requests to a broker (metadata, producer id): with a cluster
-    // down it would take its whole timeout even after purge() settled every
-    // message. Short rounds keep its "send now, ignore linger.ms".
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (messages_.load() > 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) return make_error(RD_KAFKA_RESP_ERR__TIMED_OUT);
-        (void)rd_kafka_flush(rk_.get(), to_int_ms(std::min(left, std::chrono::milliseconds(50))));
-    }
-    return outcome::success();
+    return detail::flush_reported(rk_.get(), messages_, timeout, std::chrono::milliseconds(50));
 }
 
 void Producer::purge() noexcept {

@@ -656,7 +656,7 @@ void Flow::settle_run(TargetRoute& route, const kafka::DeliveryBatch& batch, std
         // In flight too: after a refused batch the idempotent producer
         // retries the later ones of its partition, which would land after the gap.
         purge_and_rewind("a record was refused by target cluster '" + flow_.target + "'",
-                         /*in_flight=*/true);
+                         /*sent_too=*/true);
     }
 }
 

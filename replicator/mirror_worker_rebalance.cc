@@ -296,7 +296,7 @@ void MirrorWorker::on_revoked(const std::vector<kafka::TopicPartition>& partitio
         flow_.purge_and_rewind("worker " + std::to_string(index_) + " releases " +
                                    std::to_string(revoked.size()) + " partition(s) with " +
                                    std::to_string(unsettled) + " record(s) unacknowledged",
-                               /*in_flight=*/false);
+                               /*sent_too=*/false);
         // The purge reports settle at once (delivery thread), the sent
         // records as the target answers.
         auto settled_by = std::chrono::steady_clock::now() + kAdminTimeout;
