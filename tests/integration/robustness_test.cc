@@ -237,6 +237,24 @@ TEST(Robustness, SigtermWithTheTargetDownExitsWithinTheShutdownTimeout) {
     produce(source(), numbered(topic, 4, 0, 1000));
     ASSERT_TRUE(wait_for_commits_at_end(source(), "kmirror." + topic, topic, 60s))
         << kmirror.log();
+    // The group settled: both workers in it, every partition (4 and the
+    // heartbeats) assigned. A SIGTERM that lands mid-rebalance is another
+    // case (SigtermDuringARebalance...): the drain does not poll, so the
+    // rebalance finishes only as the consumers close, up to a session
+    // timeout later (docs/operations.md, "Stopping").
+    kafka::Admin admin(settings_for("test", source()));
+    ASSERT_TRUE(harness::wait_until(
+        [&] {
+            auto d = admin.describe_groups({"kmirror." + topic}, 5s);
+            if (!d || d.value().size() != 1 || d.value()[0].state != "Stable" ||
+                d.value()[0].members.size() != 2) {
+                return false;
+            }
+            const auto flows = status_flows(kmirror);
+            return flows && flows->contains(topic) && flows->at(topic).assigned_partitions == 5;
+        },
+        60s, "a stable group of two workers with every partition assigned"))
+        << kmirror.log();
 
     harness::target().stop();
     produce(source(), numbered(topic, 4, 1000, 2000));
