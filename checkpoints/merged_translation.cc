@@ -15,13 +15,29 @@ Translation translate_merged(const std::vector<const OffsetRangeStore*>& stores,
         auto rows = store->ranges(flow, topic, partition);
         all.insert(all.end(), rows.begin(), rows.end());
     }
+    // On a tie the longest first, whatever the order of the files: a row
+    // seeded from an offset sync (offset_sync_rebuild.cc) restates the first
+    // record of another instance's row, and must not hide the rest of it.
     std::sort(all.begin(), all.end(), [](const RangeRow& a, const RangeRow& b) {
-        return a.target_start < b.target_start;
+        if (a.target_start != b.target_start) return a.target_start < b.target_start;
+        return a.target_end() > b.target_end();
     });
     std::vector<RangeRow> kept;
     kept.reserve(all.size());
     for (const auto& row : all) {
-        if (!kept.empty() && row.target_start < kept.back().target_end()) continue;
+        if (!kept.empty() && row.target_start < kept.back().target_end()) {
+            // The same copies told by two files (the same source-to-target
+            // pairing, neither coalesced): their union is as true as either.
+            auto& k = kept.back();
+            const bool same_pairing =
+                !k.coalesced() && !row.coalesced() &&
+                row.source_start.value() - k.source_start.value() ==
+                    row.target_start.value() - k.target_start.value();
+            if (same_pairing && row.target_end() > k.target_end()) {
+                k.length = row.target_end().value() - k.target_start.value();
+            }
+            continue;
+        }
         kept.push_back(row);
     }
     PartitionRanges merged;

@@ -45,6 +45,29 @@ TEST(MergedTranslation, APartitionThatMovedBetweenInstancesIsTranslatedFromBothF
               translate_merged(both, "f", "t", 0, 150_src));
 }
 
+TEST(MergedTranslation, AOneRecordRowSeededFromAnOffsetSyncNeverHidesTheRowItRestates) {
+    // Instance C took the partition over at source 5 (target 5) and copied
+    // 5..154; instance B, killed before its first flush and restarted within
+    // an offset-sync interval, seeded C's first pair as a row of its own.
+    // (Seen in Scale.ThreeInstances...: 155 was translated to 6, conservative,
+    // naming 0 of the 149 re-reads.)
+    TempDir dir;
+    auto b = store_with(dir.file("b.db"), 5_src, 5_tgt, 1);
+    auto c = store_with(dir.file("c.db"), 5_src, 5_tgt, 150);
+    for (const auto& order : {std::vector<const OffsetRangeStore*>{b.get(), c.get()},
+                              std::vector<const OffsetRangeStore*>{c.get(), b.get()}}) {
+        EXPECT_EQ(translate_merged(order, "f", "t", 0, 155_src),
+                  (Translation{155_tgt, Exactness::exact, 0}));
+        EXPECT_EQ(translate_merged(order, "f", "t", 0, 77_src),
+                  (Translation{77_tgt, Exactness::exact, 0}));
+    }
+    // The same pairing overlapping in part is joined too: 5..54 and 30..154.
+    auto c1 = store_with(dir.file("c1.db"), 5_src, 5_tgt, 50);
+    auto c2 = store_with(dir.file("c2.db"), 30_src, 30_tgt, 125);
+    EXPECT_EQ(translate_merged({c1.get(), c2.get()}, "f", "t", 0, 155_src),
+              (Translation{155_tgt, Exactness::exact, 0}));
+}
+
 TEST(MergedTranslation, OverlappingRowsKeepTheFirstAndNeverGoAhead) {
     // the same file given twice, and a file of an older target generation
     //   a     source 0..49   -> target 0..49
