@@ -310,6 +310,12 @@ void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
         } else {
             (void)rd_kafka_assign(rk_.get(), list.get());
         }
+        if (listener_ && !tps.empty()) {
+            std::vector<TopicPartition> assigned;
+            assigned.reserve(tps.size());
+            for (const auto& p : tps) assigned.push_back({p.topic, p.partition});
+            listener_->after_assigned(assigned);
+        }
         return;
     }
     // Revoke, or an error such as a lost assignment: give everything back.

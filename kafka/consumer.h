@@ -26,6 +26,10 @@ public:
     /// Partitions about to be assigned; a listener may set each starting
     /// offset (kOffsetInvalid = the group's committed offset).
     virtual void on_assigned(std::vector<TopicPartitionOffset>& partitions) = 0;
+    /// Partitions just assigned (after on_assigned, once librdkafka holds them).
+    /// A pause made in on_assigned may not last: since librdkafka 2.10 a topic
+    /// deleted and created again gets a new partition object at assignment.
+    virtual void after_assigned(const std::vector<TopicPartition>& /*partitions*/) {}
     /// Partitions about to be taken away. `lost`: the group membership was
     /// lost, so committing for them would fail.
     virtual void on_revoked(const std::vector<TopicPartition>& partitions, bool lost) = 0;

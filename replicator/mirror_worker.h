@@ -50,6 +50,7 @@ public:
     void finish(std::chrono::steady_clock::time_point deadline);
 
     void on_assigned(std::vector<kafka::TopicPartitionOffset>& partitions) override;
+    void after_assigned(const std::vector<kafka::TopicPartition>& partitions) override;
     void on_revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) override;
 
 private:

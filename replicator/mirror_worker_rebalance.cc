@@ -18,7 +18,7 @@ using detail::tp_of;
 void MirrorWorker::finish(std::chrono::steady_clock::time_point shutdown_deadline) {
     closing_by_ = shutdown_deadline;
     // A commit racing a rebalance fails (ILLEGAL_GENERATION) and librdkafka
-    // before 2.10.0 (kmirror builds with 2.8.0) then drops the assignment
+    // before 2.10.0 (kmirror built with 2.8.0 until #17) then drops the assignment
     // (librdkafka#4059). What was acknowledged of the partitions it still
     // owns is worth committing once the group settled: poll (serving the
     // rebalance; the records read meanwhile are not mirrored, so not
@@ -98,6 +98,16 @@ void MirrorWorker::reconcile_pauses() {
     if (!resume.empty()) consumer_->resume(resume);
 }
 
+void MirrorWorker::after_assigned(const std::vector<kafka::TopicPartition>& partitions) {
+    std::vector<kafka::TopicPartition> held;
+    for (const auto& tp : partitions) {
+        if (stall_paused_ || stopped_.contains(tp) || awaiting_target_.contains(tp)) {
+            held.push_back(tp);
+        }
+    }
+    if (!held.empty()) consumer_->pause(held);
+}
+
 void MirrorWorker::stop_partition(PartitionProgress& progress, const std::string& reason) {
     spdlog::error("flow '{}': partition {}[{}] stopped: {}", flow_.config().name,
                   progress.source_topic(), progress.partition(), reason);
@@ -158,12 +168,13 @@ void MirrorWorker::serve_commit_result() {
     if (result->error) {
         spdlog::warn("flow '{}': commit to source cluster '{}' failed: {} (retried)",
                      flow_.config().name, flow_.config().source, result->error.message());
-        // A commit refused mid-rebalance makes librdkafka 2.8 drop the
+        // A commit refused mid-rebalance made librdkafka 2.8 drop the
         // assignment and rejoin (librdkafka#4059), which starts another
         // rebalance, in which the other members' next commits fail too:
-        // with every member committing each interval the group can keep
+        // with every member committing each interval the group could keep
         // rebalancing for minutes (seen with two instances of a flow).
         // Waiting a random 2-5 intervals after a failure breaks the cycle.
+        // Fixed in librdkafka 2.10; kept until re-measured on 2.14 (#17).
         next_commit_ += flow_.config().commit_interval * commit_backoff_(rng_);
         return;
     }
@@ -259,8 +270,9 @@ void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partiti
         progress->fetch_paused.store(hold);
         if (hold) held.push_back(tp);
     }
-    // Paused before librdkafka starts fetching them; reconcile_pauses()
-    // applies the state again once the assignment is made.
+    // Paused before librdkafka starts fetching them, again in after_assigned()
+    // (a re-created topic's partitions are new objects by then), and
+    // reconcile_pauses() applies the state again at the next poll.
     if (!held.empty()) consumer_->pause(held);
     newly_assigned_.insert(newly_assigned_.end(), tps.begin(), tps.end());
     flow_.stats().assigned_partitions.fetch_add(static_cast<std::int64_t>(tps.size()),

@@ -8,7 +8,7 @@
 #                                          (the container image's build stage)
 #
 # Idempotent. Runs apt-get (through sudo when not root), and `apt-get update`
-# only when something is missing. librdkafka >= 2.8 is not among Debian 12's
+# only when something is missing. librdkafka 2.14 is not among Debian 12's
 # packages: scripts/librdkafka.sh rebuilds it from a later Debian suite's
 # source package (once; the .debs are cached) and installs it.
 set -euo pipefail
@@ -21,6 +21,7 @@ build_packages=(
     libspdlog-dev libsystemd-dev
     # librdkafka's own runtime libraries, for linking it statically
     libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev libcurl4-openssl-dev
+    libcjson-dev libnanopb-dev
 )
 test_packages=(
     # unit tests

@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# librdkafka.sh: install librdkafka >= 2.8, rebuilt from Debian's own source package.
+# librdkafka.sh: install librdkafka 2.14, rebuilt from Debian's own source package.
 #
 #   scripts/librdkafka.sh            install it (no-op when the pinned version is installed)
 #   scripts/librdkafka.sh --check    exit 1 unless the pinned version is installed
 #
 # Debian 12 ships librdkafka 2.0.2, which cannot authenticate with SCRAM to
-# Kafka 4.x brokers (fixed in 2.6.1). Trixie's source package 2.8.0-1 builds on
-# Debian 12 with Debian 12's own build dependencies; sid's 2.14.x does not (it
-# needs opentelemetry-proto, which Debian 12 lacks). So: add a deb-src line for
-# trixie (source only: no binary package of trixie can be installed through
-# it), fetch the source package (apt checks its signature), build the binary
-# packages with dpkg-buildpackage, cache the .debs and install them with dpkg.
+# Kafka 4.x brokers (fixed in 2.6.1); 2.8 frees a topic's metadata twice when
+# the topic is re-created (fixed in 2.10) and drops the assignment on a commit
+# refused mid-rebalance (librdkafka#4059, fixed in 2.10); the next-generation
+# group protocol (KIP-848) is production-ready from 2.12. Forky's source
+# package 2.14.2-1 builds on Debian 12 with:
+#   - opentelemetry-proto (.proto files for KIP-714 telemetry) from
+#     bookworm-backports, the one build dependency Debian 12 itself lacks: a
+#     binary line for bookworm-backports is added, which installs nothing
+#     unless asked for by name (backports are pinned below the release);
+#   - a shim for Debian 12's nanopb 0.4.7, which installs its headers as
+#     /usr/include/pb*.h and its generator as nanopb_generator.py where later
+#     suites have /usr/include/nanopb/ and nanopb_generator.
+# So: add a deb-src line for forky (source only: no binary package of forky
+# can be installed through it), fetch the source package (apt checks its
+# signature), build the binary packages with dpkg-buildpackage, cache the
+# .debs and install them with dpkg.
 #
 # The .debs are cached in ${KMIRROR_CACHE:-$HOME/.cache/kmirror}/librdkafka-VERSION,
 # so the build runs once per machine (about a minute on 2 cores); a later run
@@ -21,11 +31,12 @@
 # binary and its .deb need nothing of this beyond Debian 12's own libraries.
 set -euo pipefail
 
-version=2.8.0-1
-suite=trixie
+version=2.14.2-1
+suite=forky
 cache="${KMIRROR_CACHE:-$HOME/.cache/kmirror}/librdkafka-$version"
 packages=(librdkafka1 librdkafka-dev librdkafka++1)
 sources_file=/etc/apt/sources.list.d/kmirror-$suite-src.sources
+backports_file=/etc/apt/sources.list.d/kmirror-bookworm-backports.sources
 
 installed_version() {
     dpkg-query -W -f='${db:Status-Abbrev} ${Version}\n' librdkafka-dev 2>/dev/null |
@@ -77,6 +88,18 @@ if ! debs >/dev/null; then
             "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" |
             "${sudo[@]}" tee "$sources_file" >/dev/null
     fi
+    codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
+    if [[ "$codename" == bookworm && ! -f "$backports_file" ]]; then
+        printf '%s\n' \
+            "# Added by kmirror's scripts/librdkafka.sh: opentelemetry-proto, a build" \
+            "# dependency of librdkafka $version that Debian 12 lacks." \
+            "Types: deb" \
+            "URIs: http://deb.debian.org/debian" \
+            "Suites: bookworm-backports" \
+            "Components: main" \
+            "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" |
+            "${sudo[@]}" tee "$backports_file" >/dev/null
+    fi
     "${sudo[@]}" apt-get update
     apt_install dpkg-dev fakeroot
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
@@ -87,8 +110,20 @@ if ! debs >/dev/null; then
         cd "$work"
         apt-get source --only-source "librdkafka=$version"
         cd librdkafka-*/
+        # Debian 12's nanopb (0.4.7) under the names the package's build uses.
+        shim="$work/nanopb-shim"
+        mkdir -p "$shim/include/nanopb" "$shim/bin"
+        if [[ ! -e /usr/include/nanopb/pb.h ]]; then
+            ln -s /usr/include/pb.h /usr/include/pb_common.h /usr/include/pb_decode.h \
+                /usr/include/pb_encode.h "$shim/include/nanopb/"
+        fi
+        if ! command -v nanopb_generator >/dev/null; then
+            ln -s "$(command -v nanopb_generator.py)" "$shim/bin/nanopb_generator"
+        fi
         # nocheck: the package's tests need a broker; kmirror's suite tests the library.
-        DEB_BUILD_OPTIONS="nocheck nodoc parallel=$(nproc)" dpkg-buildpackage -b -uc -us >build.log 2>&1 || {
+        PATH="$shim/bin:$PATH" DEB_CPPFLAGS_APPEND="-I$shim/include" \
+            DEB_BUILD_OPTIONS="nocheck nodoc parallel=$(nproc)" \
+            dpkg-buildpackage -b -uc -us >build.log 2>&1 || {
             tail -50 build.log >&2
             exit 1
         }
@@ -98,7 +133,8 @@ fi
 
 mapfile -t files < <(debs)
 echo "librdkafka.sh: installing ${files[*]##*/}"
-# The runtime libraries the packages depend on are Debian 12's own.
-apt_install libssl3 libsasl2-2 libzstd1 liblz4-1 zlib1g libcurl4
+# The runtime libraries the packages depend on are Debian 12's own; kmirror,
+# linking librdkafka.a, also needs the static nanopb and cJSON's headers.
+apt_install libssl3 libsasl2-2 libzstd1 liblz4-1 zlib1g libcurl4 libcjson1 libcjson-dev libnanopb-dev
 "${sudo[@]}" dpkg -i "${files[@]}"
 echo "librdkafka.sh: librdkafka $(installed_version) installed"

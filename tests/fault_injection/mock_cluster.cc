@@ -84,6 +84,14 @@ void MockCluster::drop_connections(std::int32_t broker) {
     ASSERT_EQ(rd_kafka_mock_broker_set_up(mcluster_.get(), broker), RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
+void MockCluster::set_down(std::int32_t broker) {
+    ASSERT_EQ(rd_kafka_mock_broker_set_down(mcluster_.get(), broker), RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+void MockCluster::set_up(std::int32_t broker) {
+    ASSERT_EQ(rd_kafka_mock_broker_set_up(mcluster_.get(), broker), RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
 void MockCluster::track_requests() {
     rd_kafka_mock_clear_requests(mcluster_.get());
     rd_kafka_mock_start_request_tracking(mcluster_.get());

@@ -3,7 +3,7 @@
 // faults a real broker cannot give on demand (DESIGN.md "Testing"): a request
 // answered late, or with an error. Its brokers are numbered 1..N.
 //
-// The mock implements only some ApiKeys (librdkafka 2.8.0,
+// The mock implements only some ApiKeys (librdkafka 2.14.2,
 // rdkafka_mock_handlers.c): Produce, Fetch, ListOffsets, OffsetFetch,
 // OffsetCommit, ApiVersion, Metadata, FindCoordinator, InitProducerId, the
 // classic group protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup), the
@@ -59,6 +59,9 @@ public:
     /// Closes every connection to `broker` and lets clients connect again:
     /// requests under way fail (a response still held back is dropped).
     void drop_connections(std::int32_t broker);
+    /// Closes every connection to `broker` and refuses new ones until set_up().
+    void set_down(std::int32_t broker);
+    void set_up(std::int32_t broker);
     /// Starts recording the requests the brokers receive.
     void track_requests();
     /// How many `api_key` requests `broker` received since track_requests().

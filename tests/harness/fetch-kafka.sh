@@ -27,7 +27,7 @@
 # MVN (default: mvn).
 set -euo pipefail
 
-# Newest 4.x verified against the librdkafka kmirror builds with (2.8.0): the
+# Newest 4.x verified against the librdkafka kmirror builds with (2.14.2): the
 # whole suite, SCRAM-SHA-512 included; see README.md here.
 KMIRROR_DEFAULT_KAFKA_VERSION=4.4.0
 

@@ -160,10 +160,10 @@ std::size_t announced_recopies(const std::string& log) {
 // rebalance ended is refused (ILLEGAL_GENERATION); the member then serves the
 // rebalance and commits again once the group settled (MirrorWorker::finish),
 // and partitions handed to the other instance are committed when revoked.
-// The one exception is librdkafka's: before 2.10.0 (kmirror builds with
-// 2.8.0) a commit racing a cooperative rebalance loses the member's whole
-// assignment (librdkafka#4059), and what it acknowledged since its last
-// commit is copied again by the next owner. kmirror logs how many records
+// The one exception is a lost assignment: before librdkafka 2.10.0 (kmirror
+// built with 2.8.0 until #17) any commit racing a cooperative rebalance lost
+// the member's whole assignment (librdkafka#4059), and what it acknowledged
+// since its last commit is copied again by the next owner. kmirror logs how many records
 // that is; the duplicates must not exceed it.
 TEST(Robustness, SigtermDuringARebalanceLosesNothingAndDuplicatesOnlyWhatItAnnounced) {
     const auto topic = unique_name("rebalance-stop");
