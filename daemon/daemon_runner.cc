@@ -15,6 +15,7 @@
 #include "checkpoints/offset_range_store.h"
 #include "config/parser.h"
 #include "daemon/cli.h"
+#include "daemon/exit_deadline.h"
 #include "daemon/flow_supervisor.h"
 #include "daemon/observability.h"
 #include "daemon/stall_watch.h"
@@ -28,6 +29,10 @@ namespace {
 
 // Of shutdown.timeout, what is kept for closing after the drain.
 constexpr auto kCloseReserve = std::chrono::milliseconds(3000);
+
+// Past shutdown.timeout, how long a stop may still take before the process
+// ends anyway (ExitDeadline): writing the state file, destroying clients.
+constexpr auto kExitGrace = std::chrono::milliseconds(2000);
 
 // Readiness, stalls and systemd's STATUS= are re-evaluated this often.
 constexpr auto kHealthInterval = std::chrono::seconds(1);
@@ -56,6 +61,9 @@ std::string joined(const std::vector<std::string>& names) {
 
 int run_daemon(std::shared_ptr<const config::Config> config, const metrics::BuildInfo& build,
                const RunOptions& options) {
+    // First, so it is destroyed (disarmed) last: it covers the flows'
+    // destructors too.
+    ExitDeadline exit_deadline;
     boost::asio::io_context io;
     boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
     boost::asio::steady_timer health(io);
@@ -115,7 +123,9 @@ int run_daemon(std::shared_ptr<const config::Config> config, const metrics::Buil
         // TimeoutStopSec holds.
         const auto timeout = current->shutdown.timeout;
         const auto reserve = std::min<std::chrono::milliseconds>(timeout / 4, kCloseReserve);
-        supervisor.stop(std::chrono::steady_clock::now() + timeout - reserve);
+        const auto now = std::chrono::steady_clock::now();
+        exit_deadline.arm(now + timeout + kExitGrace, kExitFailure);
+        supervisor.stop(now + timeout - reserve);
         state.stop();  // writes everything acknowledged during the drain
         http->stop();
     };

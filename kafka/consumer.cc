@@ -73,6 +73,11 @@ Consumer::~Consumer() {
     // (librdkafka 2.6.1 also released the references of deleted topics'
     // partitions, which made 2.0.2 wait here forever:
     // ConsumerLifecycle.AMemberWhoseTopicWasDeletedShutsDownWithinSeconds).
+    // A close that did not finish in time is not waited for again here: plain
+    // rd_kafka_destroy() would close the consumer, without a bound.
+    if (close_unfinished_) {
+        rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    }
     rk_.reset();
 }
 
@@ -273,13 +278,31 @@ void Consumer::close(std::chrono::milliseconds timeout) {
     closed_ = true;
     // Revokes the assignment through the listener and sends LeaveGroup, also
     // with cooperative-sticky (librdkafka 2.0.2 did not, so kmirror used to
-    // unsubscribe first; with 2.8.0 the next member gets the partitions at its
+    // unsubscribe first; since 2.8 the next member gets the partitions at its
     // next heartbeat: ConsumerLifecycle.ACooperativeMemberThatClosesHands...).
-    // TODO(#11): bound this by `timeout` (rd_kafka_consumer_close_queue);
-    // like before, librdkafka's own timeouts bound it today.
-    (void)timeout;
-    if (auto err = rd_kafka_consumer_close(rk_.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        spdlog::warn("cluster '{}': consumer close: {}", cluster(), rd_kafka_err2str(err));
+    // Asynchronously, served here until `timeout`: rd_kafka_consumer_close()
+    // waits for librdkafka's own end of the close without a bound.
+    if (ErrorPtr error{rd_kafka_consumer_close_queue(rk_.get(), queue_.get())}) {
+        spdlog::warn("cluster '{}': consumer close: {}", cluster(),
+                     rd_kafka_error_string(error.get()));
+        if (listener_error_) std::rethrow_exception(std::exchange(listener_error_, nullptr));
+        return;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!rd_kafka_consumer_closed(rk_.get())) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left <= std::chrono::milliseconds::zero()) {
+            // The group then hands its partitions on after the session timeout.
+            spdlog::warn("cluster '{}': consumer did not close within {} ms; leaving it unclosed",
+                         cluster(), timeout.count());
+            close_unfinished_ = true;
+            break;
+        }
+        // Serves the rebalance callback; records still queued are dropped
+        // (not mirrored, so never committed).
+        Message discarded(rd_kafka_consumer_poll(
+            rk_.get(), to_int_ms(std::min(left, std::chrono::milliseconds(100)))));
     }
     if (listener_error_) std::rethrow_exception(std::exchange(listener_error_, nullptr));
 }

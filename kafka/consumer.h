@@ -94,8 +94,10 @@ public:
                                                      std::chrono::milliseconds timeout);
     /// Makes a blocked poll() return now.
     void wake() noexcept;
-    /// Leaves the group (revoking through the listener) and stops fetching.
-    /// `timeout` is not enforced yet (TODO(#11)): librdkafka's timeouts bound it.
+    /// Leaves the group (revoking through the listener) and stops fetching,
+    /// for at most `timeout`: a close not finished by then is abandoned (and
+    /// the handle destroyed without closing it again), so the group hands the
+    /// partitions on after the session timeout instead.
     void close(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 private:
@@ -107,6 +109,7 @@ private:
     RebalanceListener* listener_;
     std::exception_ptr listener_error_;  // @thread poll thread
     bool closed_ = false;
+    bool close_unfinished_ = false;  // close() gave up at its timeout
     bool commit_open_ = false;  // @thread poll thread
     HandlePtr rk_;
     QueuePtr queue_;          // declared after rk_: destroyed first

@@ -32,7 +32,11 @@ void MirrorWorker::finish(std::chrono::steady_clock::time_point shutdown_deadlin
         if (commit(assigned_) || std::chrono::steady_clock::now() >= deadline) break;
         (void)consumer_->poll(std::chrono::milliseconds(100));
     }
-    consumer_->close();  // revokes through on_revoked, which commits again
+    // Revokes through on_revoked, which commits again. Bounded by the
+    // shutdown deadline too (at least long enough to send LeaveGroup).
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        shutdown_deadline - std::chrono::steady_clock::now());
+    consumer_->close(std::max(left, std::chrono::milliseconds(500)));
     consumer_.reset();
 }
 
