@@ -14,8 +14,10 @@
 
 #include <chrono>
 #include <future>
+#include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "kafka/admin.h"
@@ -35,6 +37,18 @@ constexpr auto kSilence = 30s;  // beyond TopicSync's admin timeout (10 s)
 template <typename T>
 bool done(const std::future<T>& f) {
     return f.wait_for(0s) == std::future_status::ready;
+}
+
+// Waits for `pred` at most `limit`, unscaled: these windows must fit inside
+// TopicSync's own fixed 10 s admin timeout, whatever the machine.
+template <typename Pred>
+bool within(Pred&& pred, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() >= end) return pred();
+        std::this_thread::sleep_for(10ms);
+    }
+    return true;
 }
 
 // Whether `answered()` became true while `admin_call` was still under way.
@@ -118,18 +132,39 @@ TEST(AdminStall, AFlowKeepsMirroringWhileEnsurePartitionWaitsForTheSource) {
     source.set_rtt(2, kSilence);
     // Since librdkafka 2.10 a client drops its bootstrap connection once it
     // knows the brokers, and the admin client (sparse connections) then asks
-    // whichever learned broker it connected to: with broker 1 refusing
-    // connections for a moment, that is broker 2.
-    source.set_down(1);
-    auto grow = std::async(std::launch::async,
-                           [&] { return flow.topics().ensure_partition("orders", 4); });
-    const bool asked = harness::wait_until(
-        [&] { return source.requests(2, kMetadata) > 0 || done(grow); }, 5s,
-        "ensure_partition()'s Metadata request at broker 2");
-    // (The first one may be a consumer's: broker 1 stays down a moment more.)
-    (void)harness::poll_until([&] { return done(grow); }, 500ms);
-    source.set_up(1);
-    ASSERT_TRUE(asked && !done(grow)) << "ensure_partition() did not wait for broker 2";
+    // whichever learned broker it is connected to, or connects to: not always
+    // broker 2. With broker 1 refusing connections for a moment it mostly is;
+    // an attempt whose call a live broker answered anyway (the mock has no
+    // CreatePartitions, so nothing changed) is made again.
+    std::future<Result<void>> grow;
+    bool held = false;
+    for (int attempt = 1; attempt <= 4 && !held; ++attempt) {
+        const auto asked_before = source.requests(2, kMetadata);
+        source.set_down(1);
+        grow = std::async(std::launch::async,
+                          [&] { return flow.topics().ensure_partition("orders", 4); });
+        (void)within([&] { return source.requests(2, kMetadata) > asked_before || done(grow); },
+                     1s);
+        // (The first one may be a consumer's: broker 1 stays down a moment more.)
+        (void)within([&] { return done(grow); }, 300ms);
+        source.set_up(1);
+        // A broker that is up answers in milliseconds: still waiting 2 s after
+        // broker 1 came back, the call is the one broker 2 sits on.
+        (void)within([&] { return done(grow); }, 2s);
+        held = source.requests(2, kMetadata) > asked_before && !done(grow);
+        if (!held) {
+            std::cout << "[ MEASURE  ] attempt " << attempt << " (Metadata at broker 2: " << source.requests(2, kMetadata) - asked_before << ", call done: " << done(grow) << ")"
+                      << ": the admin call was not the one broker 2 sits on; again\n";
+            grow.wait();
+        }
+    }
+    if (!held) {
+        // Not a pass: ctest shows it as skipped (SKIP_REGULAR_EXPRESSION).
+        source.set_rtt(2, 0ms);
+        flow.stop(std::chrono::steady_clock::now() + 10s);
+        GTEST_SKIP() << "in 4 attempts the flow's admin client never asked broker 2 (librdkafka "
+                        "chooses the broker); the flow was not tested while the call waits";
+    }
     auto assign = std::async(std::launch::async, [&] {
         return flow.track("orders", 4, std::nullopt, false) != nullptr;
     });
