@@ -178,8 +178,11 @@ TEST(DataPath, ASlowTargetKeepsMemoryWithinTheBudget) {
               << kOverhead / kMiB << " MiB, " << t.duplicates() << " duplicates\n";
     EXPECT_GT(peak, 0);
     EXPECT_LE(peak, kBudget + kOverhead);
-    // The quota bit: at 8 MB/s, 120 MB take 15 s at least.
-    EXPECT_GE(drained, 14.0) << "the quota did not slow the target down: the test proves nothing";
+    // The quota bit: at 8 MB/s, 120 MB take 15 s, less what Kafka lets
+    // through before the quota bites (it throttles on the rate over its
+    // window, quota.window.num 11 x 1 s: 13.6 s seen on librdkafka 2.14);
+    // unthrottled, the drain takes 2-3 s.
+    EXPECT_GE(drained, 10.0) << "the quota did not slow the target down: the test proves nothing";
 }
 
 // Test 2 of #16: max_bytes_per_second holds over 30 s within 10 %.
