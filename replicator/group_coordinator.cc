@@ -19,10 +19,11 @@ bool wait_for_group_coordinator(const kafka::ClientSettings& cluster,
     // librdkafka 2.14 can give up on a coordinator still loading before the
     // timeout (it answers with the error then): asked again until it passes.
     bool answered = false;
-    while (true) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+    const auto time_left = [&] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
-        if (left <= std::chrono::milliseconds::zero()) break;
+    };
+    for (auto left = time_left(); left > std::chrono::milliseconds::zero(); left = time_left()) {
         auto r = consumer.committed({{"__kmirror_coordinator_probe", 0}}, left);
         if (r) {
             answered = true;

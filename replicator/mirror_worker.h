@@ -93,6 +93,9 @@ private:
     /// Assigned partitions that may fetch: not stopped, target partition known.
     std::vector<kafka::TopicPartition> fetchable() const;
     /// Pauses a stopped partition for the rest of this process's ownership.
+    /// Not to be fetched now: stopped, waiting for its target partition, or
+    /// every partition held while the flow stalls.
+    [[nodiscard]] bool held_back(const kafka::TopicPartition& tp) const;
     void pause_stopped(const kafka::TopicPartition& tp);
     /// On the commit tick: pauses partitions stopped by the delivery thread
     /// (refused records) and resumes those whose target partition appeared.

@@ -92,7 +92,7 @@ void MirrorWorker::reconcile_pauses() {
     std::vector<kafka::TopicPartition> resume;
     for (const auto& tp : changed) {
         if (!assigned_.contains(tp)) continue;
-        const bool held = stall_paused_ || stopped_.contains(tp) || awaiting_target_.contains(tp);
+        const bool held = held_back(tp);
         (held ? pause : resume).push_back(tp);
         if (auto lane = lanes_.find(tp); lane != lanes_.end()) {
             lane->second.progress->fetch_paused.store(held);
@@ -102,12 +102,14 @@ void MirrorWorker::reconcile_pauses() {
     if (!resume.empty()) consumer_->resume(resume);
 }
 
+bool MirrorWorker::held_back(const kafka::TopicPartition& tp) const {
+    return stall_paused_ || stopped_.contains(tp) || awaiting_target_.contains(tp);
+}
+
 void MirrorWorker::after_assigned(const std::vector<kafka::TopicPartition>& partitions) {
     std::vector<kafka::TopicPartition> held;
     for (const auto& tp : partitions) {
-        if (stall_paused_ || stopped_.contains(tp) || awaiting_target_.contains(tp)) {
-            held.push_back(tp);
-        }
+        if (held_back(tp)) held.push_back(tp);
     }
     if (!held.empty()) consumer_->pause(held);
 }
@@ -270,7 +272,7 @@ void MirrorWorker::on_assigned(std::vector<kafka::TopicPartitionOffset>& partiti
         committed_.erase(tp);
         if (group_committed[i] >= 0) committed_[tp] = group_committed[i];
         lanes_[tp] = Lane{flow_.progress_ref(tp.topic, tp.partition), flow_.route(tp.topic)};
-        const bool hold = stall_paused_ || stopped_.contains(tp) || awaiting_target_.contains(tp);
+        const bool hold = held_back(tp);
         progress->fetch_paused.store(hold);
         if (hold) held.push_back(tp);
     }

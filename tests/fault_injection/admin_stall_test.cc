@@ -153,8 +153,10 @@ TEST(AdminStall, AFlowKeepsMirroringWhileEnsurePartitionWaitsForTheSource) {
         (void)within([&] { return done(grow); }, 2s);
         held = source.requests(2, kMetadata) > asked_before && !done(grow);
         if (!held) {
-            std::cout << "[ MEASURE  ] attempt " << attempt << " (Metadata at broker 2: " << source.requests(2, kMetadata) - asked_before << ", call done: " << done(grow) << ")"
-                      << ": the admin call was not the one broker 2 sits on; again\n";
+            std::cout << "[ MEASURE  ] attempt " << attempt << " (Metadata at broker 2: "
+                      << source.requests(2, kMetadata) - asked_before
+                      << ", call done: " << done(grow)
+                      << "): the admin call was not the one broker 2 sits on; again\n";
             grow.wait();
         }
     }

@@ -1,15 +1,15 @@
 // #17 item 4: closing a consumer has a bound. rd_kafka_consumer_close() waits
-// for librdkafka's own end of the close (until the LeaveGroup is answered, or times out, among it)
-// without one; one kmirror once did not exit within 40 s of SIGTERM while its
-// consumers were closed and destroyed. A real broker cannot be told to sit on
+// for librdkafka's own end of the close (the LeaveGroup answered or timed
+// out, among it) without one; one kmirror once did not exit within 40 s of
+// SIGTERM while its consumers were closed and destroyed. A real broker cannot be told to sit on
 // one LeaveGroup on demand, so librdkafka's mock cluster answers it late.
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
-#include <iostream>
 #include <future>
+#include <iostream>
 #include <memory>
 
 #include "kafka/consumer.h"
